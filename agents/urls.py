@@ -1,0 +1,21 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "agents"
+urlpatterns = [
+    path("desk/", views.desk, name="desk"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("agents/", views.agent_list, name="agent-list"),
+    path("agents/<int:pk>/", views.agent_detail, name="agent-detail"),
+]
+
+# Sign-in pages, without a namespace: Django's auth views reverse these names.
+auth_urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]

@@ -1,0 +1,96 @@
+"""Project-wide test set-up: fast password hashing, eager Celery, role users."""
+
+import pytest
+
+from contactcenter.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests run tasks in-process (after commit) even where a Redis broker is configured.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+# Named example users, one per role. Who may see what:
+# - agent_alice and agent_arthur are in team_a (supervisor_sam's team); agent_bob is in
+#   team_b (supervisor_sue's). An agent sees only their own records.
+# - supervisor_sam sees team_a's agents and their records, never team_b's.
+# - hr_hana and manager_mia see everyone; trainer_tom sees agents and training, never
+#   contracts or evaluations; qa_quinn sees agents and call reviews.
+@pytest.fixture
+def supervisor_sam(db):
+    from agents.tests.factories import UserFactory
+
+    return UserFactory(username="sam", first_name="Sam", last_name="Supervisor", roles=["supervisor"])
+
+
+@pytest.fixture
+def supervisor_sue(db):
+    from agents.tests.factories import UserFactory
+
+    return UserFactory(username="sue", first_name="Sue", last_name="Supervisor", roles=["supervisor"])
+
+
+@pytest.fixture
+def team_a(supervisor_sam):
+    from agents.tests.factories import TeamFactory
+
+    return TeamFactory(name="Team A", supervisor=supervisor_sam)
+
+
+@pytest.fixture
+def team_b(supervisor_sue):
+    from agents.tests.factories import TeamFactory
+
+    return TeamFactory(name="Team B", supervisor=supervisor_sue)
+
+
+@pytest.fixture
+def agent_alice(team_a):
+    from agents.tests.factories import AgentFactory, UserFactory
+
+    return AgentFactory(user=UserFactory(username="alice", first_name="Alice", roles=["agent"]), team=team_a)
+
+
+@pytest.fixture
+def agent_arthur(team_a):
+    from agents.tests.factories import AgentFactory, UserFactory
+
+    return AgentFactory(user=UserFactory(username="arthur", first_name="Arthur", roles=["agent"]), team=team_a)
+
+
+@pytest.fixture
+def agent_bob(team_b):
+    from agents.tests.factories import AgentFactory, UserFactory
+
+    return AgentFactory(user=UserFactory(username="bob", first_name="Bob", roles=["agent"]), team=team_b)
+
+
+@pytest.fixture
+def hr_hana(db):
+    from agents.tests.factories import UserFactory
+
+    return UserFactory(username="hana", first_name="Hana", roles=["hr"])
+
+
+@pytest.fixture
+def trainer_tom(db):
+    from agents.tests.factories import UserFactory
+
+    return UserFactory(username="tom", first_name="Tom", roles=["trainer"])
+
+
+@pytest.fixture
+def qa_quinn(db):
+    from agents.tests.factories import UserFactory
+
+    return UserFactory(username="quinn", first_name="Quinn", roles=["qa_analyst"])
+
+
+@pytest.fixture
+def manager_mia(db):
+    from agents.tests.factories import UserFactory
+
+    return UserFactory(username="mia", first_name="Mia", roles=["manager"])

@@ -1,0 +1,10 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+
+app = Celery("contactcenter")
+# Every CELERY_* Django setting configures the app; see settings.py.
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
