@@ -94,3 +94,28 @@ def manager_mia(db):
     from agents.tests.factories import UserFactory
 
     return UserFactory(username="mia", first_name="Mia", roles=["manager"])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL (row locks, SKIP LOCKED, real concurrency).
+    In CI (CI=true) they always run: on another database they fail instead of skipping.
+    On a developer's SQLite they are skipped with the command that runs them."""
+    import os
+
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if on_postgres or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://… (CI always does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def require_postgres(settings):
+    """Fails (never skips) a test that must run on PostgreSQL when it is not."""
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql", (
+        "this test needs PostgreSQL (DATABASE_URL=postgres://…)"
+    )

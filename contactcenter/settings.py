@@ -321,6 +321,9 @@ LOGGING = {
 
 # --- Product settings ----------------------------------------------------------------
 
+# Country whose national numbering reads numbers given without a +country prefix.
+PHONE_REGION = os.environ.get("PHONE_REGION", "FR")
+
 # Shared secret for the HMAC signature of telephony events (calls app).
 TELEPHONY_WEBHOOK_SECRET = os.environ.get("TELEPHONY_WEBHOOK_SECRET", "")
 if not TELEPHONY_WEBHOOK_SECRET:
