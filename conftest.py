@@ -119,3 +119,63 @@ def require_postgres(settings):
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql", (
         "this test needs PostgreSQL (DATABASE_URL=postgres://…)"
     )
+
+
+@pytest.fixture
+def live_asgi_server(transactional_db):
+    """The real ASGI application (HTTP and WebSockets) served by uvicorn in a thread of the
+    test process, on a free loopback port, against the test database. For browser tests.
+    Yields the base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from contactcenter.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the ASGI test server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Headless Debian Chromium driven by Playwright (its own browser download is not used)."""
+    import os
+
+    # Playwright's sync API keeps an event loop running in the test's thread; the ORM calls
+    # the test itself makes there are still plain synchronous code (Playwright's docs say so).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    assert os.path.exists(executable), f"Chromium not found at {executable} (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
