@@ -1,0 +1,74 @@
+"""Every lock the calls app takes, and the one order it takes them in.
+
+Lock order (a transaction takes them top to bottom, never back up):
+
+  0. a CallEvent row, by inserting it (the unique event id makes a replay wait for
+     the first delivery to commit, then read its answer);
+  1. the routing lock (a PostgreSQL transaction-level advisory lock), taken only by a
+     routing pass, at the very start of its own transaction, before any row lock;
+  2. Call rows, by primary key;
+  3. AgentPresence rows, by agent id;
+  4. Callback rows, by primary key.
+
+Why a routing lock: routing matches waiting calls with free agents. Two transactions
+that each change one side (a call arrives while an agent becomes free) cannot see
+each other's uncommitted rows, and with SKIP LOCKED alone both can miss the match.
+So every change that can create a match is committed first, and then a routing pass
+runs in a transaction of its own under this lock: passes never overlap, and each one
+sees everything committed before it started, so the last pass after any change sees
+the final state and leaves no waiting call next to an eligible free agent. Inside a
+pass, row locks are taken with plain FOR UPDATE (waiting for the short transaction
+that holds them, then re-reading the row), never SKIP LOCKED: a skipped row whose
+holder rolls back would be a missed match.
+
+On SQLite (the single-process mode) transactions are already serialised
+(transaction_mode IMMEDIATE) and FOR UPDATE is a no-op, so the same code is sound.
+"""
+
+import functools
+import logging
+import time
+
+from django.db import OperationalError, connection
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key of the routing pass ("ACD!" in ASCII).
+ROUTING_LOCK_KEY = 0x41434421
+
+
+def take_routing_lock() -> None:
+    """Wait for the routing lock; it is released when the current transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    # PostgreSQL: 40P01 deadlock detected, 40001 serialization failure. SQLite: "database is locked".
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate in {"40P01", "40001"} or "database is locked" in str(exc)
+
+
+def retry_on_conflict(func=None, *, attempts: int = 5):
+    """Run a function that opens its own transaction again when the database aborted it for a
+    deadlock or a serialization failure. Only at the outermost level: inside someone
+    else's transaction the whole transaction is lost, so the error goes up."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            for attempt in range(1, attempts + 1):
+                try:
+                    return fn(*args, **kwargs)
+                except OperationalError as exc:
+                    if connection.in_atomic_block or attempt == attempts or not _is_retryable(exc):
+                        raise
+                    logger.info("calls: retrying %s after %s (attempt %s)", fn.__name__, exc, attempt)
+                    time.sleep(0.005 * attempt)
+            raise AssertionError("unreachable")
+
+        return wrapped
+
+    return decorator(func) if func else decorator

@@ -1,0 +1,182 @@
+"""Pushes to the live desk and the wallboard, always after commit.
+
+Services call these functions inside their transaction; each one registers an
+on_commit callback that sends through the channel layer (group_send), so a push never
+announces something that was rolled back, and no network I/O happens inside a
+transaction. The consumers that forward these to browsers come with the desk issue.
+
+Groups and messages (each has a `type`; Channels maps "call.offered" to a consumer's
+`call_offered` handler):
+- `agent.<agent_id>`: {"type": "call.offered", "call": {...}} when a call starts ringing
+  on the agent's desk; {"type": "call.updated", "call": {...}} when it changes;
+  {"type": "call.withdrawn", "call": {...}} when it stops ringing there (caller hung up,
+  reservation timed out, declined); {"type": "presence.updated", "presence": {...}};
+  {"type": "callback.updated", "callback": {...}} for callbacks they own.
+- `queue.<queue_id>`: {"type": "queue.status", "seq": n, "queue": {...}, "waiting": n,
+  "longest_wait_s": s, "at": iso} whenever the queue's waiting calls change. `seq` grows
+  by one per message of that queue (across processes, through the cache), so a client
+  that sees a gap re-reads GET /api/queues/status/. {"type": "call.escalated", ...}
+  and {"type": "callback.updated", ...} for callbacks of the queue.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def agent_group(agent_id: int) -> str:
+    return f"agent.{agent_id}"
+
+
+def queue_group(queue_id: int) -> str:
+    return f"queue.{queue_id}"
+
+
+def send(group: str, message: dict) -> None:
+    """Send now (after commit). A push that fails is logged, never raised: the state is in the
+    database, and a desk or wallboard resyncs from the API."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # a broken channel layer must not fail the request that committed
+        logger.exception("calls: push to %s failed", group)
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def call_payload(call) -> dict:
+    """What a desk shows of a call."""
+    return {
+        "id": call.pk,
+        "call_id": call.external_id,
+        "state": call.state,
+        "direction": call.direction,
+        "caller_number": call.caller_number,
+        "client_id": call.client_id,
+        "queue_id": call.queue_id,
+        "agent_id": call.agent_id,
+        "offered_at": _iso(call.offered_at),
+        "ringing_at": _iso(call.ringing_at),
+        "reservation_expires_at": _iso(call.reservation_expires_at),
+        "answered_at": _iso(call.answered_at),
+        "ended_at": _iso(call.ended_at),
+        "virtual_hold": call.virtual_hold,
+        "callback_id": call.callback_id,
+        "escalated": call.escalated,
+    }
+
+
+def _on_commit_send(group: str, message: dict) -> None:
+    transaction.on_commit(lambda: send(group, message))
+
+
+def call_offered(call) -> None:
+    _on_commit_send(agent_group(call.agent_id), {"type": "call.offered", "call": call_payload(call)})
+
+
+def call_updated(call) -> None:
+    if call.agent_id:
+        _on_commit_send(agent_group(call.agent_id), {"type": "call.updated", "call": call_payload(call)})
+
+
+def call_withdrawn(*, call, agent_id: int | None) -> None:
+    if agent_id:
+        _on_commit_send(agent_group(agent_id), {"type": "call.withdrawn", "call": call_payload(call)})
+
+
+def call_escalated(call) -> None:
+    _on_commit_send(queue_group(call.queue_id), {"type": "call.escalated", "call": call_payload(call)})
+    call_updated(call)
+
+
+def presence_changed(presence) -> None:
+    _on_commit_send(
+        agent_group(presence.agent_id),
+        {
+            "type": "presence.updated",
+            "presence": {
+                "agent_id": presence.agent_id,
+                "state": presence.state,
+                "reason": presence.reason,
+                "since": _iso(presence.since),
+                "call_id": presence.current_call_id,
+            },
+        },
+    )
+
+
+def callback_changed(callback) -> None:
+    payload = {
+        "id": callback.pk,
+        "kind": callback.kind,
+        "state": callback.state,
+        "number": callback.number,
+        "queue_id": callback.queue_id,
+        "owner_id": callback.owner_id,
+        "due_at": _iso(callback.due_at),
+        "attempts": callback.attempts,
+    }
+    group = agent_group(callback.owner_id) if callback.owner_id else queue_group(callback.queue_id)
+    _on_commit_send(group, {"type": "callback.updated", "callback": payload})
+
+
+class _QueueStatusPush:
+    """One status push per queue per transaction: it reads the state after commit, so
+    several changes to a queue in one transaction need only one message."""
+
+    def __init__(self, queue_id: int):
+        self.queue_id = queue_id
+
+    def __call__(self):
+        push_queue_status(self.queue_id)
+
+
+def queue_changed(queue_id: int) -> None:
+    if connection.in_atomic_block:
+        for _sids, func, _robust in connection.run_on_commit:
+            if isinstance(func, _QueueStatusPush) and func.queue_id == queue_id:
+                return
+    transaction.on_commit(_QueueStatusPush(queue_id))
+
+
+def next_seq(queue_id: int) -> int:
+    """The next sequence number of a queue's status messages (atomic in Redis; per process
+    with the local cache of the single-process mode, which is then the only process)."""
+    key = f"calls:queue-seq:{queue_id}"
+    cache.add(key, 0, timeout=None)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.add(key, 0, timeout=None)
+        return cache.incr(key)
+
+
+def push_queue_status(queue_id: int) -> None:
+    from .kpis import queue_live
+    from .models import Queue
+
+    queue = Queue.objects.filter(pk=queue_id).values("id", "slug", "name").first()
+    if queue is None:
+        return
+    live = queue_live([queue_id], now=timezone.now())[queue_id]
+    send(
+        queue_group(queue_id),
+        {
+            "type": "queue.status",
+            "seq": next_seq(queue_id),
+            "queue": queue,
+            "waiting": live["waiting"],
+            "longest_wait_s": live["longest_wait_s"],
+            "at": timezone.now().isoformat(),
+        },
+    )

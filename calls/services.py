@@ -1,0 +1,870 @@
+"""Every write of the calls app: the three state machines (call, presence, callback),
+what callers, the PBX and agents do to calls, and callbacks.
+
+Public services (no leading underscore) open their own transaction and, when their
+change can create a match between a waiting call and a free agent, run a routing pass
+after it commits (calls/routing.py): call them outside any transaction. Helpers with a
+leading underscore run inside the caller's transaction and take their row locks in
+the order written in calls/locks.py (calls, then presences, then callbacks).
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contactcenter.errors import ApplicationError, Conflict, NotFound
+
+from . import realtime, routing
+from .locks import retry_on_conflict
+from .models import (
+    AgentPresence,
+    Call,
+    Callback,
+    CallbackStateChange,
+    CallStateChange,
+    Disposition,
+    PresenceInterval,
+    Queue,
+)
+
+
+class CallStateError(Conflict):
+    """The call is not in a state that allows this action."""
+
+    code = "call_state"
+
+
+class PresenceStateError(Conflict):
+    """The agent's presence does not allow this change."""
+
+    code = "presence_state"
+
+
+class CallbackStateError(Conflict):
+    """Someone else moved the callback first."""
+
+    code = "callback_state"
+
+
+# The states an agent may choose; the others are set by calls and routing.
+AGENT_STATUSES = (AgentPresence.State.AVAILABLE, AgentPresence.State.BREAK, AgentPresence.State.OFFLINE)
+# Break reasons an agent may give ("missed" is set by the system).
+AGENT_BREAK_REASONS = (
+    AgentPresence.Reason.LUNCH,
+    AgentPresence.Reason.TRAINING,
+    AgentPresence.Reason.COACHING,
+    AgentPresence.Reason.MEETING,
+)
+
+
+def seconds_between(later: datetime | None, earlier: datetime | None) -> int:
+    """Whole seconds from earlier to later; 0 when either is missing or they are out of order."""
+    if later is None or earlier is None:
+        return 0
+    return max(0, round((later - earlier).total_seconds()))
+
+
+# --- The three transition functions ---------------------------------------------------
+
+
+def call_transition(
+    *,
+    call: Call,
+    to: str,
+    now: datetime,
+    cause: str,
+    by=None,
+    agent_id: int | None = None,
+    fields: tuple[str, ...] | list[str] = (),
+) -> Call:
+    """Move a call to another state: refuse a move the table does not allow, save the
+    state and the given fields, and write the history row (who/what, when, from, to, why)."""
+    from_state = call.state
+    if to not in Call.TRANSITIONS[from_state]:
+        raise CallStateError(
+            _("A call that is %(from)s cannot become %(to)s.")
+            % {"from": Call.State(from_state).label, "to": Call.State(to).label},
+            fields={"state": from_state},
+        )
+    call.state = to
+    call.save(update_fields=sorted({"state", "updated_at", *fields}))
+    CallStateChange.objects.create(
+        call=call,
+        from_state=from_state,
+        to_state=to,
+        at=now,
+        agent_id=call.agent_id if agent_id is None else agent_id,
+        by=by,
+        cause=cause[:150],
+    )
+    return call
+
+
+def _call_note(*, call: Call, now: datetime, cause: str, by=None, fields: tuple[str, ...] = ()) -> Call:
+    """Save a change that is not a state change (escalation, virtual hold) with a history row."""
+    call.save(update_fields=sorted({"updated_at", *fields}))
+    CallStateChange.objects.create(
+        call=call, from_state=call.state, to_state=call.state, at=now, agent_id=call.agent_id, by=by, cause=cause[:150]
+    )
+    return call
+
+
+def presence_transition(
+    *,
+    presence: AgentPresence,
+    to: str,
+    now: datetime,
+    reason: str = "",
+    call: Call | None = None,
+    by=None,
+    cause: str = "",
+) -> AgentPresence:
+    """Move an agent's presence: refuse a move the table does not allow, close the open
+    interval of the log and open the new one (the log is the presence history), save."""
+    from_state = presence.state
+    if to not in AgentPresence.TRANSITIONS[from_state]:
+        raise PresenceStateError(
+            _("An agent who is %(from)s cannot become %(to)s.")
+            % {"from": AgentPresence.State(from_state).label, "to": AgentPresence.State(to).label},
+            fields={"status": from_state},
+        )
+    if to == AgentPresence.State.BREAK:
+        if reason not in AgentPresence.Reason.values:
+            raise ApplicationError(_("A break needs a reason."), fields={"reason": _("Choose a reason.")})
+    else:
+        reason = ""
+    # Event times come from the PBX's clock: an interval never starts before the previous one.
+    if presence.since and now < presence.since:
+        now = presence.since
+    holds_call = to in (AgentPresence.State.RESERVED, AgentPresence.State.ON_CALL, AgentPresence.State.WRAP_UP)
+    current_call = call if holds_call else None
+    # An interval never ends before it started, even when two clocks disagree by a hair.
+    PresenceInterval.objects.filter(agent_id=presence.agent_id, ended_at__isnull=True).update(
+        ended_at=Greatest(F("started_at"), Value(now, output_field=DateTimeField()))
+    )
+    PresenceInterval.objects.create(
+        agent_id=presence.agent_id,
+        state=to,
+        reason=reason,
+        started_at=now,
+        call=current_call,
+        by=by,
+        cause=cause[:150],
+    )
+    if to == AgentPresence.State.AVAILABLE and from_state != AgentPresence.State.RESERVED:
+        # Idle from now on. Back from a call that rang without being taken (the caller hung
+        # up), the agent keeps the idle time they had: they did not get to talk.
+        presence.idle_since = now
+    presence.state = to
+    presence.reason = reason
+    presence.since = now
+    presence.current_call = current_call
+    presence.save(update_fields=["state", "reason", "since", "idle_since", "current_call"])
+    realtime.presence_changed(presence)
+    return presence
+
+
+def callback_transition(
+    *, callback: Callback, to: str, now: datetime, cause: str, by=None, fields: dict | None = None
+) -> Callback:
+    """Move a callback with compare-and-set (only if it is still in the state we read), so
+    two workers can never both claim it; write the history row."""
+    from_state = callback.state
+    if to not in Callback.TRANSITIONS[from_state]:
+        raise CallbackStateError(
+            _("A callback that is %(from)s cannot become %(to)s.")
+            % {"from": Callback.State(from_state).label, "to": Callback.State(to).label}
+        )
+    fields = dict(fields or {})
+    changed = Callback.objects.filter(pk=callback.pk, state=from_state).update(state=to, updated_at=now, **fields)
+    if changed != 1:
+        raise CallbackStateError(_("The callback was changed by someone else."))
+    callback.state = to
+    callback.updated_at = now
+    for name, value in fields.items():
+        if hasattr(value, "resolve_expression"):
+            callback.refresh_from_db(fields=[name])
+        else:
+            setattr(callback, name, value)
+    CallbackStateChange.objects.create(
+        callback=callback, from_state=from_state, to_state=to, at=now, by=by, cause=cause[:150]
+    )
+    return callback
+
+
+# --- Presence --------------------------------------------------------------------------
+
+
+def _presence_for_update(*, agent_id: int, now: datetime) -> AgentPresence:
+    """The agent's presence row, locked; created offline (with its first interval) if missing."""
+    presence = AgentPresence.objects.select_for_update().filter(agent_id=agent_id).first()
+    if presence is None:
+        try:
+            with transaction.atomic():
+                AgentPresence.objects.create(agent_id=agent_id, state=AgentPresence.State.OFFLINE, since=now)
+                PresenceInterval.objects.create(
+                    agent_id=agent_id, state=AgentPresence.State.OFFLINE, started_at=now, cause="first sign-in"
+                )
+        except IntegrityError:
+            pass  # created at the same moment by another request: use theirs
+        presence = AgentPresence.objects.select_for_update().get(agent_id=agent_id)
+    return presence
+
+
+def presence_get_or_create(*, agent_id: int) -> AgentPresence:
+    """The agent's presence, created offline the first time it is asked for."""
+    presence = AgentPresence.objects.filter(agent_id=agent_id).first()
+    if presence is None:
+        with transaction.atomic():
+            presence = _presence_for_update(agent_id=agent_id, now=timezone.now())
+    return presence
+
+
+class _HeldCallChanged(Exception):
+    """The call an agent holds changed between reading it and locking it: try again."""
+
+
+def agent_set_status(*, agent, status: str, reason: str = "", by=None, now: datetime | None = None) -> AgentPresence:
+    """The agent chooses available, break (with a reason) or offline.
+
+    Rule: a ringing call the agent declines (break or offline while it rings) goes back
+    to the queue at its original place; on a call or in wrap-up the change is refused
+    until the call is wrapped up. Becoming available routes the longest-waiting call."""
+    if status not in AGENT_STATUSES:
+        raise ApplicationError(
+            _("Unknown status."), fields={"status": _("Choose available, break or offline.")}, code="invalid"
+        )
+    if status == AgentPresence.State.BREAK and reason not in AGENT_BREAK_REASONS:
+        raise ApplicationError(
+            _("A break needs a reason."),
+            fields={"reason": _("Choose one of: %s.") % ", ".join(AGENT_BREAK_REASONS)},
+        )
+    presence = _agent_set_status_once(agent=agent, status=status, reason=reason, by=by, now=now)
+    if status == AgentPresence.State.AVAILABLE or presence.requeued:
+        routing.route_waiting_calls()
+        presence.refresh_from_db()
+    return presence
+
+
+@retry_on_conflict
+def _agent_set_status_once(*, agent, status, reason, by, now) -> AgentPresence:
+    for _attempt in range(5):
+        try:
+            return _agent_set_status_tx(agent=agent, status=status, reason=reason, by=by, now=now)
+        except _HeldCallChanged:
+            continue
+    raise Conflict(_("Your desk is changing too fast; try again."))
+
+
+def _agent_set_status_tx(*, agent, status, reason, by, now) -> AgentPresence:
+    with transaction.atomic():
+        now = now or timezone.now()
+        # Lock order (locks.py): the call the agent holds, then their presence.
+        held_id = AgentPresence.objects.filter(agent_id=agent.pk).values_list("current_call_id", flat=True).first()
+        call = Call.objects.select_for_update().filter(pk=held_id).first() if held_id else None
+        presence = _presence_for_update(agent_id=agent.pk, now=now)
+        if presence.current_call_id != held_id:
+            raise _HeldCallChanged
+        presence.requeued = False
+        if presence.state in (AgentPresence.State.ON_CALL, AgentPresence.State.WRAP_UP):
+            raise PresenceStateError(
+                _("Finish and wrap up your call first."), fields={"status": _("You are on a call.")}
+            )
+        if presence.state == status and presence.reason == reason:
+            return presence  # asked twice: nothing changes
+        if presence.state == AgentPresence.State.RESERVED:
+            if status == AgentPresence.State.AVAILABLE:
+                return presence  # already waiting for them to accept
+            if call is not None and call.state == Call.State.RINGING:
+                _call_requeue(call=call, now=now, cause="declined by the agent", missed=False, by=by)
+                presence.requeued = True
+        presence_transition(presence=presence, to=status, reason=reason, now=now, by=by, cause="agent")
+        return presence
+
+
+# --- Calls: what the PBX reports ----------------------------------------------------------
+
+
+def call_offer(
+    *,
+    external_id: str,
+    queue: Queue,
+    caller_number: str,
+    direction: str = Call.Direction.INBOUND,
+    offered_at: datetime,
+    cause: str,
+) -> tuple[Call, bool]:
+    """A caller reaches a queue: the call waits there, in arrival order (helper: no routing).
+
+    Returns (call, created). A second offer of the same PBX call is not an error: the
+    existing call comes back unchanged. Callbacks still pending for the number in this
+    queue are cancelled: the person called again."""
+    from clients.selectors import client_find_by_number
+
+    existing = Call.objects.filter(external_id=external_id).first()
+    if existing is not None:
+        return existing, False
+    client = client_find_by_number(number=caller_number)
+    try:
+        with transaction.atomic():
+            call = Call.objects.create(
+                external_id=external_id,
+                direction=direction,
+                caller_number=caller_number,
+                client=client,
+                queue=queue,
+                state=Call.State.QUEUED,
+                offered_at=offered_at,
+            )
+    except IntegrityError:
+        # The same PBX call offered at the same moment under another event id: keep the first.
+        return Call.objects.get(external_id=external_id), False
+    CallStateChange.objects.create(call=call, from_state="", to_state=Call.State.QUEUED, at=offered_at, cause=cause)
+    for callback in (
+        Callback.objects.select_for_update()
+        .filter(number=caller_number, queue=queue, state=Callback.State.PENDING)
+        .order_by("pk")
+    ):
+        callback_transition(
+            callback=callback, to=Callback.State.CANCELLED, now=offered_at, cause=f"called again ({external_id})"
+        )
+    realtime.queue_changed(queue.pk)
+    return call, True
+
+
+def _call_requeue(*, call: Call, now: datetime, cause: str, missed: bool, by=None) -> Call:
+    """A ringing call goes back to its queue at its original place (its offered_at)."""
+    agent_id = call.agent_id
+    call.agent = None
+    call.ringing_at = None
+    call.reservation_expires_at = None
+    if missed:
+        call.missed_count += 1
+    call_transition(
+        call=call,
+        to=Call.State.QUEUED,
+        now=now,
+        cause=cause,
+        by=by,
+        agent_id=agent_id,
+        fields=("agent", "ringing_at", "reservation_expires_at", "missed_count"),
+    )
+    realtime.call_withdrawn(call=call, agent_id=agent_id)
+    realtime.queue_changed(call.queue_id)
+    return call
+
+
+def _call_ring(*, call: Call, presence: AgentPresence, now: datetime, reservation_timeout_s: int) -> Call:
+    """Routing's move: the call rings on this agent's desk for reservation_timeout_s."""
+    call.agent_id = presence.agent_id
+    call.ringing_at = now
+    call.reservation_expires_at = now + timedelta(seconds=reservation_timeout_s)
+    call_transition(
+        call=call,
+        to=Call.State.RINGING,
+        now=now,
+        cause="routing",
+        fields=("agent", "ringing_at", "reservation_expires_at"),
+    )
+    presence_transition(
+        presence=presence, to=AgentPresence.State.RESERVED, now=now, call=call, cause=f"offered {call.external_id}"
+    )
+    realtime.call_offered(call)
+    realtime.queue_changed(call.queue_id)
+    return call
+
+
+def _call_start_talking(*, call: Call, presence: AgentPresence, now: datetime, cause: str, by=None) -> Call:
+    """The agent took the call: ringing → in progress, the agent on call."""
+    call.answered_at = now
+    call.wait_s = seconds_between(now, call.offered_at)
+    call.reservation_expires_at = None
+    call_transition(
+        call=call,
+        to=Call.State.IN_PROGRESS,
+        now=now,
+        cause=cause,
+        by=by,
+        fields=("answered_at", "wait_s", "reservation_expires_at"),
+    )
+    if presence.state == AgentPresence.State.RESERVED and presence.current_call_id == call.pk:
+        presence_transition(presence=presence, to=AgentPresence.State.ON_CALL, now=now, call=call, by=by, cause=cause)
+    realtime.call_updated(call)
+    realtime.queue_changed(call.queue_id)
+    return call
+
+
+def _call_answered(*, call: Call, now: datetime, cause: str) -> bool:
+    """The PBX bridged the caller to the agent the call rings for. True if this changed the
+    call, False if it was already answered; a conflict if nobody was ringing."""
+    if call.state in (Call.State.IN_PROGRESS, Call.State.WRAP_UP, Call.State.COMPLETED):
+        return False
+    if call.state == Call.State.ABANDONED:
+        raise CallStateError(_("The caller already hung up."), fields={"call_id": _("The call is over.")})
+    if call.state == Call.State.QUEUED:
+        raise CallStateError(
+            _("The call is not ringing on any desk: route it before answering."),
+            fields={"call_id": _("No agent was offered this call.")},
+        )
+    presence = _presence_for_update(agent_id=call.agent_id, now=now)
+    _call_start_talking(call=call, presence=presence, now=now, cause=cause)
+    return True
+
+
+def _call_abandon(*, call: Call, now: datetime, cause: str) -> bool:
+    """The caller hung up before talking to anyone: the call leaves the queue at once; a ringing
+    agent is free again (keeping their idle time); a callback is created by the queue's rule.
+    True if this changed the call."""
+    if call.state not in (Call.State.QUEUED, Call.State.RINGING):
+        return False
+    if call.virtual_hold:
+        return False  # the caller hung up on purpose: the call keeps their place
+    agent_id = call.agent_id
+    presence = None
+    if call.state == Call.State.RINGING:
+        presence = _presence_for_update(agent_id=agent_id, now=now)
+    call.ended_at = now
+    call.wait_s = seconds_between(now, call.offered_at)
+    call.end_reason = Call.EndReason.ABANDONED
+    call.agent = None
+    call.reservation_expires_at = None
+    call_transition(
+        call=call,
+        to=Call.State.ABANDONED,
+        now=now,
+        cause=cause,
+        agent_id=agent_id,
+        fields=("ended_at", "wait_s", "end_reason", "agent", "reservation_expires_at"),
+    )
+    if presence is not None and presence.current_call_id == call.pk:
+        presence_transition(presence=presence, to=AgentPresence.State.AVAILABLE, now=now, cause=cause)
+        realtime.call_withdrawn(call=call, agent_id=agent_id)
+    realtime.queue_changed(call.queue_id)
+    queue = call.queue
+    if (
+        call.direction == Call.Direction.INBOUND
+        and call.callback_id is None
+        and queue.callback_on_abandon
+        and call.wait_s >= queue.callback_min_wait_s
+    ):
+        _callback_create(
+            kind=Callback.Kind.ABANDONED,
+            number=call.caller_number,
+            queue=queue,
+            client_id=call.client_id,
+            origin_call=call,
+            due_at=now + timedelta(seconds=queue.callback_delay_s),
+            now=now,
+        )
+    return True
+
+
+def _call_end(
+    *,
+    call: Call,
+    reason: str,
+    now: datetime,
+    cause: str,
+    by=None,
+    hold_s: int = 0,
+    recording_url: str = "",
+) -> bool:
+    """The conversation is over: in progress → wrap-up (the agent stays in wrap-up). Ended before
+    anyone answered, it is an abandon. A dropped call creates a callback owned by the same agent;
+    a callback's call settles its callback. True if this changed the call."""
+    if call.state in (Call.State.QUEUED, Call.State.RINGING):
+        return _call_abandon(call=call, now=now, cause=cause)
+    if call.state != Call.State.IN_PROGRESS:
+        return False
+    presence = _presence_for_update(agent_id=call.agent_id, now=now)
+    call.ended_at = now
+    call.hold_s = max(0, int(hold_s or 0))
+    call.talk_s = max(0, seconds_between(now, call.answered_at) - call.hold_s)
+    call.end_reason = reason
+    fields = ["ended_at", "hold_s", "talk_s", "end_reason"]
+    if recording_url:
+        call.recording_url = recording_url
+        fields.append("recording_url")
+    call_transition(call=call, to=Call.State.WRAP_UP, now=now, cause=cause, by=by, fields=fields)
+    if presence.current_call_id == call.pk and presence.state == AgentPresence.State.ON_CALL:
+        presence_transition(presence=presence, to=AgentPresence.State.WRAP_UP, now=now, call=call, by=by, cause=cause)
+    realtime.call_updated(call)
+    if call.callback_id:
+        _callback_after_call(call=call, reason=reason, now=now, by=by)
+    elif reason == Call.EndReason.DROPPED:
+        _callback_create(
+            kind=Callback.Kind.DROPPED,
+            number=call.caller_number,
+            queue=call.queue,
+            client_id=call.client_id,
+            origin_call=call,
+            owner_id=call.agent_id,
+            due_at=now,
+            now=now,
+        )
+    return True
+
+
+def _call_complete_wrap_up(*, call: Call, now: datetime, cause: str, by=None, fields=()) -> Call:
+    """Wrap-up over: the call is completed and its agent free (idle from now)."""
+    call.wrap_up_done_at = now
+    call.wrap_up_s = seconds_between(now, call.ended_at)
+    call_transition(
+        call=call,
+        to=Call.State.COMPLETED,
+        now=now,
+        cause=cause,
+        by=by,
+        fields=("wrap_up_done_at", "wrap_up_s", *fields),
+    )
+    presence = _presence_for_update(agent_id=call.agent_id, now=now)
+    if presence.current_call_id == call.pk and presence.state == AgentPresence.State.WRAP_UP:
+        presence_transition(presence=presence, to=AgentPresence.State.AVAILABLE, now=now, by=by, cause=cause)
+    realtime.call_updated(call)
+    return call
+
+
+def _call_request_callback(*, call: Call, now: datetime, cause: str) -> bool:
+    """Virtual hold: a waiting caller asks to be called back and hangs up; the call keeps its
+    place and, when it reaches the head of the queue, rings an agent who calls them back."""
+    if call.virtual_hold:
+        return False
+    if call.state not in (Call.State.QUEUED, Call.State.RINGING):
+        raise CallStateError(
+            _("Only a waiting caller can ask to be called back."), fields={"call_id": _("The call is not waiting.")}
+        )
+    if not call.queue.virtual_hold_enabled:
+        raise Conflict(_("This queue does not offer virtual hold."), code="virtual_hold_disabled")
+    callback = Callback.objects.create(
+        kind=Callback.Kind.VIRTUAL_HOLD,
+        number=call.caller_number,
+        client_id=call.client_id,
+        queue_id=call.queue_id,
+        origin_call=call,
+        state=Callback.State.DISPATCHED,
+        due_at=call.offered_at,
+        attempts=1,
+        max_attempts=call.queue.callback_max_attempts,
+    )
+    CallbackStateChange.objects.create(
+        callback=callback, from_state="", to_state=Callback.State.DISPATCHED, at=now, cause=cause[:150]
+    )
+    call.virtual_hold = True
+    call.callback = callback
+    _call_note(call=call, now=now, cause=f"virtual hold ({cause})", fields=("virtual_hold", "callback"))
+    realtime.call_updated(call)
+    return True
+
+
+# --- Calls: what agents do ------------------------------------------------------------------
+
+
+def _agent_call_for_update(*, agent, call_id) -> Call:
+    """The agent's own call, locked; NotFound for anyone else's (no hint that it exists)."""
+    try:
+        call = Call.objects.select_for_update().select_related("queue").filter(pk=int(call_id), agent=agent).first()
+    except (TypeError, ValueError):
+        call = None
+    if call is None:
+        raise NotFound(_("No such call on your desk."))
+    return call
+
+
+@retry_on_conflict
+def call_accept(*, agent, call_id: int, by=None) -> Call:
+    """The agent accepts the call ringing on their desk: they talk. Accepting twice changes nothing."""
+    with transaction.atomic():
+        now = timezone.now()
+        call = _agent_call_for_update(agent=agent, call_id=call_id)
+        if call.state == Call.State.IN_PROGRESS:
+            return call
+        if call.state != Call.State.RINGING:
+            raise CallStateError(_("This call is not ringing on your desk."))
+        presence = _presence_for_update(agent_id=agent.pk, now=now)
+        _call_start_talking(call=call, presence=presence, now=now, cause="accepted by the agent", by=by)
+    return call
+
+
+@retry_on_conflict
+def call_end(*, agent, call_id: int, reason: str = Call.EndReason.COMPLETED, by=None) -> Call:
+    """The agent hangs up: the call goes to wrap-up. Reasons: completed, dropped (line cut: a
+    callback is created for the agent), no_answer (a callback nobody picked up)."""
+    allowed = (Call.EndReason.COMPLETED, Call.EndReason.DROPPED, Call.EndReason.NO_ANSWER)
+    if reason not in allowed:
+        raise ApplicationError(_("Unknown reason."), fields={"reason": _("Choose one of: %s.") % ", ".join(allowed)})
+    with transaction.atomic():
+        now = timezone.now()
+        call = _agent_call_for_update(agent=agent, call_id=call_id)
+        if call.state in (Call.State.WRAP_UP, Call.State.COMPLETED):
+            return call  # ended twice: nothing changes
+        if call.state != Call.State.IN_PROGRESS:
+            raise CallStateError(_("Only a call in progress can be ended."))
+        _call_end(call=call, reason=reason, now=now, cause="ended by the agent", by=by)
+    return call
+
+
+def call_wrap_up(
+    *,
+    agent,
+    call_id: int,
+    disposition_code: str,
+    notes: str = "",
+    follow_up_at: datetime | None = None,
+    by=None,
+) -> Call:
+    """The agent records the outcome (disposition, notes) and is free again. A follow-up time
+    creates a callback owned by the agent. A call the wrap-up timer already completed may
+    still be given its disposition once."""
+    disposition = Disposition.objects.filter(code=disposition_code, active=True).first()
+    if disposition is None:
+        raise ApplicationError(_("Choose an outcome."), fields={"disposition": _("Unknown or inactive outcome.")})
+    if follow_up_at is not None and follow_up_at <= timezone.now():
+        raise ApplicationError(
+            _("A follow-up must be in the future."), fields={"follow_up_at": _("Choose a later time.")}
+        )
+    call = _call_wrap_up_tx(
+        agent=agent, call_id=call_id, disposition=disposition, notes=notes, follow_up_at=follow_up_at, by=by
+    )
+    routing.route_waiting_calls()
+    return call
+
+
+@retry_on_conflict
+def _call_wrap_up_tx(*, agent, call_id, disposition, notes, follow_up_at, by) -> Call:
+    with transaction.atomic():
+        now = timezone.now()
+        call = _agent_call_for_update(agent=agent, call_id=call_id)
+        if call.state == Call.State.WRAP_UP:
+            call.disposition = disposition
+            call.notes = notes or ""
+            _call_complete_wrap_up(call=call, now=now, cause="wrapped up", by=by, fields=("disposition", "notes"))
+        elif call.state == Call.State.COMPLETED and call.disposition_id is None:
+            # The wrap-up timer completed it first: the outcome may still be recorded, once.
+            call.disposition = disposition
+            call.notes = notes or ""
+            _call_note(call=call, now=now, cause="late wrap-up", by=by, fields=("disposition", "notes"))
+        elif call.state == Call.State.COMPLETED:
+            raise CallStateError(_("This call is already wrapped up."))
+        else:
+            raise CallStateError(_("Only an ended call can be wrapped up."))
+        if follow_up_at is not None:
+            _callback_create(
+                kind=Callback.Kind.FOLLOW_UP,
+                number=call.caller_number,
+                queue=call.queue,
+                client_id=call.client_id,
+                origin_call=call,
+                owner_id=agent.pk,
+                due_at=follow_up_at,
+                now=now,
+                by=by,
+            )
+    return call
+
+
+@retry_on_conflict
+def call_escalate(*, agent, call_id: int, reason: str = "", by=None) -> Call:
+    """The agent flags the call for a supervisor (during the call or its wrap-up). Twice changes nothing."""
+    with transaction.atomic():
+        now = timezone.now()
+        call = _agent_call_for_update(agent=agent, call_id=call_id)
+        if call.escalated:
+            return call
+        if call.state not in (Call.State.IN_PROGRESS, Call.State.WRAP_UP):
+            raise CallStateError(_("Only a call in progress or in wrap-up can be escalated."))
+        call.escalated = True
+        call.escalated_at = now
+        call.escalation_reason = reason or ""
+        _call_note(
+            call=call,
+            now=now,
+            cause="escalated",
+            by=by,
+            fields=("escalated", "escalated_at", "escalation_reason"),
+        )
+        realtime.call_escalated(call)
+    return call
+
+
+# --- Callbacks ----------------------------------------------------------------------------
+
+
+def _callback_create(
+    *,
+    kind: str,
+    number: str,
+    queue: Queue,
+    due_at: datetime,
+    now: datetime,
+    client_id: int | None = None,
+    origin_call: Call | None = None,
+    owner_id: int | None = None,
+    by=None,
+) -> Callback | None:
+    """A new pending callback. For an abandon, none when one is already open for the number in
+    this queue (a caller who hangs up three times is called back once)."""
+    if (
+        kind == Callback.Kind.ABANDONED
+        and Callback.objects.filter(number=number, queue=queue, state__in=Callback.OPEN_STATES).exists()
+    ):
+        return None
+    callback = Callback.objects.create(
+        kind=kind,
+        number=number,
+        client_id=client_id,
+        queue=queue,
+        owner_id=owner_id,
+        origin_call=origin_call,
+        due_at=due_at,
+        max_attempts=queue.callback_max_attempts,
+    )
+    CallbackStateChange.objects.create(
+        callback=callback, from_state="", to_state=Callback.State.PENDING, at=now, by=by, cause=f"{kind} callback"
+    )
+    # Precise dispatch when a worker runs; the periodic sweep dispatches it anyway, so an
+    # eager run now (no broker: it is not due yet, nothing happens) loses nothing.
+    callback_id = callback.pk
+    transaction.on_commit(lambda: _enqueue_dispatch(callback_id, due_at))
+    realtime.callback_changed(callback)
+    return callback
+
+
+def _enqueue_dispatch(callback_id: int, due_at: datetime) -> None:
+    from .tasks import dispatch_callback
+
+    dispatch_callback.apply_async((callback_id,), eta=due_at)
+
+
+def _callback_after_call(*, call: Call, reason: str, now: datetime, by=None) -> None:
+    """A callback's call is over: reached (completed); not reached (again later, or failed after
+    the last attempt); cut off (again now, by the same agent)."""
+    callback = Callback.objects.select_for_update().filter(pk=call.callback_id).first()
+    if callback is None or callback.state != Callback.State.DISPATCHED:
+        return
+    if reason == Call.EndReason.COMPLETED:
+        callback_transition(callback=callback, to=Callback.State.COMPLETED, now=now, by=by, cause="reached")
+    elif reason == Call.EndReason.DROPPED:
+        callback_transition(
+            callback=callback,
+            to=Callback.State.PENDING,
+            now=now,
+            by=by,
+            cause="cut off: again by the same agent",
+            fields={
+                "due_at": now,
+                "owner_id": call.agent_id,
+                "max_attempts": max(callback.max_attempts, callback.attempts + 1),
+            },
+        )
+    elif callback.attempts >= callback.max_attempts:
+        callback_transition(
+            callback=callback, to=Callback.State.FAILED, now=now, by=by, cause="no answer, last attempt"
+        )
+    else:
+        callback_transition(
+            callback=callback,
+            to=Callback.State.PENDING,
+            now=now,
+            by=by,
+            cause="no answer",
+            fields={"due_at": now + timedelta(seconds=call.queue.callback_retry_s)},
+        )
+    if callback.state == Callback.State.PENDING:
+        callback_id, due_at = callback.pk, callback.due_at
+        transaction.on_commit(lambda: _enqueue_dispatch(callback_id, due_at))
+    realtime.callback_changed(callback)
+
+
+def _callback_dispatch(*, callback: Callback, now: datetime) -> Call:
+    """Claim a due callback (compare-and-set) and put its call in the queue, at the due time.
+    Runs in the caller's transaction: if the process dies before commit, nothing happened."""
+    callback_transition(
+        callback=callback,
+        to=Callback.State.DISPATCHED,
+        now=now,
+        cause=f"attempt {callback.attempts + 1}",
+        fields={"attempts": callback.attempts + 1},
+    )
+    call = Call.objects.create(
+        external_id=f"cb-{callback.pk}-{callback.attempts}",
+        direction=Call.Direction.OUTBOUND,
+        caller_number=callback.number,
+        client_id=callback.client_id,
+        queue_id=callback.queue_id,
+        reserved_for_id=callback.owner_id,
+        callback=callback,
+        state=Call.State.QUEUED,
+        offered_at=now,
+    )
+    CallStateChange.objects.create(
+        call=call, from_state="", to_state=Call.State.QUEUED, at=now, cause=f"callback {callback.pk}"
+    )
+    realtime.queue_changed(callback.queue_id)
+    realtime.callback_changed(callback)
+    return call
+
+
+@retry_on_conflict
+def _callbacks_dispatch_due_tx(*, now: datetime | None, limit: int) -> list[Call]:
+    with transaction.atomic():
+        now = now or timezone.now()
+        # SKIP LOCKED: two sweeps at once split the due callbacks instead of waiting for each other.
+        due = list(
+            Callback.objects.select_for_update(skip_locked=True)
+            .filter(state=Callback.State.PENDING, due_at__lte=now)
+            .order_by("due_at", "pk")[:limit]
+        )
+        return [_callback_dispatch(callback=callback, now=now) for callback in due]
+
+
+def callbacks_dispatch_due(*, now: datetime | None = None, limit: int = 200) -> list[Call]:
+    """Every due callback becomes a call waiting in its queue (owned ones only for their owner),
+    then routing runs. Safe to run twice, or in two workers at once."""
+    calls = _callbacks_dispatch_due_tx(now=now, limit=limit)
+    if calls:
+        routing.route_waiting_calls(now=now)
+    return calls
+
+
+@retry_on_conflict
+def _callback_dispatch_one_tx(*, callback_id: int, now: datetime | None) -> Call | None:
+    with transaction.atomic():
+        now = now or timezone.now()
+        callback = (
+            Callback.objects.select_for_update(skip_locked=True)
+            .filter(pk=callback_id, state=Callback.State.PENDING, due_at__lte=now)
+            .first()
+        )
+        if callback is None:
+            return None  # not due yet, already dispatched, or being dispatched by another worker
+        return _callback_dispatch(callback=callback, now=now)
+
+
+def callback_dispatch(*, callback_id: int, now: datetime | None = None) -> Call | None:
+    """Dispatch one callback if it is pending and due (the task's service; safe to run twice)."""
+    call = _callback_dispatch_one_tx(callback_id=callback_id, now=now)
+    if call is not None:
+        routing.route_waiting_calls(now=now)
+    return call
+
+
+def calls_sweep(*, now: datetime | None = None) -> dict:
+    """The periodic work: dispatch due callbacks, then a routing pass (which also expires
+    unanswered reservations and overdue wrap-ups)."""
+    dispatched = callbacks_dispatch_due(now=now)
+    routed = routing.route_waiting_calls(now=now)
+    return {"callbacks_dispatched": len(dispatched), "calls_routed": len(routed)}
+
+
+def calls_sweep_if_due() -> None:
+    """The sweep, at most every CALLS_SWEEP_INTERVAL_S seconds per cache: the single-process mode
+    has no beat, so entry points call this and time-based rules still happen under traffic."""
+    interval = getattr(settings, "CALLS_SWEEP_INTERVAL_S", 5)
+    if interval and cache.add("calls:sweep", 1, timeout=interval):
+        calls_sweep()

@@ -1,0 +1,29 @@
+"""Celery tasks of the calls app: they take ids, call one service, and are safe to run twice
+(the services check state first and claim rows with compare-and-set). Enqueued after commit."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(name="calls.sweep", acks_late=True, ignore_result=True)
+def sweep() -> dict:
+    """Beat, every 5 s (calls/migrations/0002): keeps true that due callbacks are in their queue,
+    that no call rings past its reservation timeout and no wrap-up outlasts its queue's limit."""
+    return services.calls_sweep()
+
+
+@shared_task(
+    name="calls.dispatch_callback",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def dispatch_callback(callback_id: int) -> int | None:
+    """Put one due callback in its queue. Enqueued (after commit) with the callback's due time
+    as ETA; not yet due, or already dispatched, it does nothing: the sweep is the safety net."""
+    call = services.callback_dispatch(callback_id=callback_id)
+    return call.pk if call else None
