@@ -1,0 +1,99 @@
+"""Pushes to desks and wallboards leave only after commit (calls/realtime.py)."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from calls import realtime
+from calls.tests.factories import agent_with, make_available, offer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_layer(settings):
+    # These tests check when pushes leave (after commit) and what they say, not Redis: the
+    # in-memory layer lets one test listen across the event loops async_to_sync creates.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def listen(group: str) -> str:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+    return channel
+
+
+def received(channel: str) -> list[dict]:
+    layer = get_channel_layer()
+
+    async def drain():
+        messages = []
+        while True:
+            try:
+                messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.2))
+            except TimeoutError:
+                return messages
+
+    return async_to_sync(drain)()
+
+
+def test_the_offer_reaches_the_agents_desk_only_after_commit(queue, billing, django_capture_on_commit_callbacks):
+    agent = agent_with(skills=[billing])
+    desk = listen(realtime.agent_group(agent.pk))
+    board = listen(realtime.queue_group(queue.pk))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        make_available(agent)
+        call = offer(queue)
+    assert received(desk) == [] and received(board) == []  # nothing before the commit
+
+    for callback in callbacks:
+        callback()
+
+    desk_messages = received(desk)
+    offered = [m for m in desk_messages if m["type"] == "call.offered"]
+    assert len(offered) == 1 and offered[0]["call"]["id"] == call.pk and offered[0]["call"]["state"] == "ringing"
+    assert {m["type"] for m in desk_messages} >= {"call.offered", "presence.updated"}
+    statuses = [m for m in received(board) if m["type"] == "queue.status"]
+    assert statuses and statuses[-1]["queue"]["slug"] == "billing-fr" and statuses[-1]["waiting"] == 0
+
+
+def test_nothing_is_pushed_when_the_transaction_rolls_back(queue, django_capture_on_commit_callbacks):
+    from django.db import transaction
+    from django.utils import timezone
+
+    from calls import services
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        try:
+            with transaction.atomic():
+                services.call_offer(
+                    external_id="rolled-back",
+                    queue=queue,
+                    caller_number="+33612345678",
+                    offered_at=timezone.now(),
+                    cause="test",
+                )
+                raise RuntimeError("rollback")
+        except RuntimeError:
+            pass
+    assert callbacks == []
+
+
+def test_queue_status_sequence_grows_by_one_per_message(queue):
+    board = listen(realtime.queue_group(queue.pk))
+    realtime.push_queue_status(queue.pk)
+    realtime.push_queue_status(queue.pk)
+    seqs = [m["seq"] for m in received(board)]
+    assert len(seqs) == 2 and seqs[1] == seqs[0] + 1
+
+
+def test_one_status_push_per_queue_per_transaction(queue, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        realtime.queue_changed(queue.pk)
+        realtime.queue_changed(queue.pk)
+    assert len(callbacks) == 1
