@@ -15,10 +15,11 @@ from ..models import Campaign, CampaignMember, CampaignStatusChange, Client, Con
 # How long a member handed out by "next client" stays with its agent without an outcome;
 # after that it is due again and the next agent who asks gets it.
 CLAIM_LEASE = timedelta(minutes=20)
-# Rows locked and looked at per round of "next client"; members out of calling hours in
-# their zone are moved to their next opening, so they do not block the head of the queue.
-CLAIM_BATCH = 10
+# "Next client" looks at the head of the queue at most this many times; each time it finds
+# a member out of calling hours, it moves up to ZONE_RESCHEDULE_BATCH due members of that
+# zone to the zone's next opening, so they do not block the head of the queue.
 CLAIM_ROUNDS = 20
+ZONE_RESCHEDULE_BATCH = 5000
 
 
 class CampaignError(ApplicationError):
@@ -96,35 +97,40 @@ def campaign_next_member(*, campaign: Campaign, agent, now: datetime | None = No
     if current is not None and not current.client.do_not_call:
         return current
 
+    due = CampaignMember.objects.filter(
+        campaign=campaign, state__in=CampaignMember.OPEN_STATES, next_attempt_at__lte=now, client__do_not_call=False
+    ).filter(Q(attempts__lt=campaign.max_attempts) | Q(last_outcome_kind=ContactOutcome.Kind.CALLBACK_REQUESTED))
     for _round in range(CLAIM_ROUNDS):
         with transaction.atomic():
-            # of=("self",): lock the member rows only, never the client rows joined for the checks.
-            candidates = list(
-                CampaignMember.objects.select_for_update(skip_locked=True, of=("self",))
+            # One row at a time, skipping rows other agents hold: a puller never waits and
+            # never keeps more locked than the member it takes. of=("self",): lock the
+            # member row only, never the client row joined for the checks.
+            member = (
+                due.select_for_update(skip_locked=True, of=("self",))
                 .select_related("client")
-                .filter(
-                    campaign=campaign,
-                    state__in=CampaignMember.OPEN_STATES,
-                    next_attempt_at__lte=now,
-                    client__do_not_call=False,
-                )
-                .filter(
-                    Q(attempts__lt=campaign.max_attempts) | Q(last_outcome_kind=ContactOutcome.Kind.CALLBACK_REQUESTED)
-                )
-                .order_by("next_attempt_at", "id")[:CLAIM_BATCH]
+                .order_by("next_attempt_at", "id")
+                .first()
             )
-            if not candidates:
+            if member is None:
                 return None
-            for member in candidates:
-                if within_calling_hours(campaign, member.client.time_zone, now):
-                    member.state = CampaignMember.State.CLAIMED
-                    member.assigned_agent = agent
-                    member.locked_until = member.next_attempt_at = now + CLAIM_LEASE
-                    member.save(update_fields=["state", "assigned_agent", "locked_until", "next_attempt_at"])
-                    return member
-                # Out of hours where the client lives: come back at their next opening.
-                member.next_attempt_at = next_calling_time(campaign, member.client.time_zone, now)
-                member.save(update_fields=["next_attempt_at"])
+            zone = member.client.time_zone
+            if within_calling_hours(campaign, zone, now):
+                member.state = CampaignMember.State.CLAIMED
+                member.assigned_agent = agent
+                member.locked_until = member.next_attempt_at = now + CLAIM_LEASE
+                member.save(update_fields=["state", "assigned_agent", "locked_until", "next_attempt_at"])
+                return member
+            # Out of calling hours where this client lives: move every due member of the same
+            # zone to its next opening, so they stop blocking the head of the queue. Rows
+            # another agent holds are skipped (no waiting, so no deadlock between pullers).
+            opening = next_calling_time(campaign, zone, now)
+            same_zone = list(
+                due.filter(client__time_zone=zone)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("next_attempt_at", "id")
+                .values_list("pk", flat=True)[:ZONE_RESCHEDULE_BATCH]
+            )
+            CampaignMember.objects.filter(pk__in=[member.pk, *same_zone]).update(next_attempt_at=opening)
     return None
 
 

@@ -108,3 +108,27 @@ class ContactOutcomeFactory(factory.django.DjangoModelFactory):
     client = factory.SubFactory(ClientFactory)
     kind = ContactOutcome.Kind.NO_ANSWER
     by = factory.SubFactory("agents.tests.factories.UserFactory")
+
+
+def make_call(*, client, agent=None, at=None, queue=None, **fields):
+    """A finished call of the history (for scope and timeline tests), without routing."""
+    from django.utils import timezone
+
+    from calls.models import Call
+    from calls.tests.factories import QueueFactory
+
+    at = at or timezone.now()
+    state = Call.State.COMPLETED if agent is not None else Call.State.ABANDONED
+    return Call.objects.create(
+        external_id=f"hist-{Call.objects.count() + 1}-{client.pk}",
+        client=client,
+        caller_number=client.phones.values_list("number", flat=True).first() or "+33100000000",
+        queue=queue or QueueFactory(slug="history", name="History"),
+        agent=agent,
+        state=state,
+        offered_at=at,
+        answered_at=at if agent else None,
+        ended_at=at,
+        talk_s=120 if agent else 0,
+        **fields,
+    )

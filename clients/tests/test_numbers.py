@@ -1,0 +1,48 @@
+"""Matching numbers to clients: E.164, any format, a number identifies at most one client."""
+
+import pytest
+
+from clients.selectors import client_find_by_number, phone_to_e164
+from clients.services import client_add_phone
+from clients.tests.factories import ClientFactory
+from contactcenter.errors import Conflict
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["+33612345678", "06 12 34 56 78", "06.12.34.56.78", "0033 6 12 34 56 78", "+33 (0)6 12 34 56 78"],
+)
+def test_every_format_of_a_number_finds_its_client(raw):
+    client = ClientFactory(numbers=["+33612345678"])
+    ClientFactory(numbers=["+33698765432"])
+    assert client_find_by_number(number=raw) == client
+
+
+@pytest.mark.parametrize("raw", ["", "12", "not a number", "+33 6 12"])
+def test_a_broken_number_matches_nobody(raw):
+    ClientFactory(numbers=["+33612345678"])
+    assert phone_to_e164(raw) is None
+    assert client_find_by_number(number=raw) is None
+
+
+def test_foreign_numbers_keep_their_country():
+    client = ClientFactory(numbers=["+32470123456"])
+    assert phone_to_e164("+32 470 12 34 56") == "+32470123456"
+    assert client_find_by_number(number="0032470123456") == client
+
+
+def test_a_number_cannot_belong_to_two_clients():
+    ClientFactory(numbers=["+33612345678"])
+    other = ClientFactory(numbers=[])
+    with pytest.raises(Conflict):
+        client_add_phone(client=other, number="06 12 34 56 78")
+    assert other.phones.count() == 0
+
+
+def test_adding_a_number_stores_it_in_e164():
+    client = ClientFactory(numbers=[])
+    phone = client_add_phone(client=client, number="07 81 22 33 44", label="mobile")
+    assert phone.number == "+33781223344"
+    assert client_find_by_number(number="0781223344") == client
