@@ -1,3 +1,5 @@
+from datetime import time
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -242,8 +244,8 @@ class Campaign(models.Model):
     retry_no_answer_min = models.PositiveIntegerField(_("retry after no answer (min)"), default=120)
     retry_busy_min = models.PositiveIntegerField(_("retry after busy (min)"), default=30)
     # Calling hours, read in each client's own time zone, on these ISO weekdays (1 = Monday).
-    calling_hours_start = models.TimeField(_("calling hours from"), default="09:00")
-    calling_hours_end = models.TimeField(_("calling hours to"), default="20:00")
+    calling_hours_start = models.TimeField(_("calling hours from"), default=time(9, 0))
+    calling_hours_end = models.TimeField(_("calling hours to"), default=time(20, 0))
     calling_weekdays = models.CharField(_("calling days"), max_length=7, default="12345", help_text=_("1 = Monday"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -278,7 +278,7 @@ def campaign_progress(*, campaign: Campaign) -> dict:
     by_state = dict.fromkeys(CampaignMember.State.values, 0)
     by_state.update(dict(members.values_list("state").annotate(n=Count("id")).order_by()))
     totals = members.aggregate(
-        members=Count("id"), attempts=Sum("attempts"), tried=Count("id", filter=Q(attempts__gt=0))
+        members=Count("id"), total_attempts=Sum("attempts"), tried=Count("id", filter=Q(attempts__gt=0))
     )
     outcomes = ContactOutcome.objects.filter(campaign=campaign)
     clients = outcomes.aggregate(
@@ -307,8 +307,10 @@ def campaign_progress(*, campaign: Campaign) -> dict:
         ],
         "outcomes_by_kind": by_kind,
         "conversion_rate_pct": round(100 * clients["accepted"] / reached, 1) if reached else None,
-        "attempts": totals["attempts"] or 0,
-        "attempts_per_contact": round((totals["attempts"] or 0) / totals["tried"], 2) if totals["tried"] else None,
+        "attempts": totals["total_attempts"] or 0,
+        "attempts_per_contact": round((totals["total_attempts"] or 0) / totals["tried"], 2)
+        if totals["tried"]
+        else None,
     }
 
 

@@ -102,11 +102,10 @@ def order_create(
     if unknown:
         raise ApplicationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
     with transaction.atomic():
-        address, _errors = address_normalise(
-            line=fields.pop("address_line", client.address_line),
-            postal_code=fields.pop("postal_code", client.postal_code),
-            city=fields.pop("city", client.city),
-            country=fields.pop("country", client.country),
+        # The client's address as a start, tidied but not checked (the agent confirms it
+        # before submitting); an address given here is checked at once.
+        address, _unchecked = address_normalise(
+            line=client.address_line, postal_code=client.postal_code, city=client.city, country=client.country
         )
         order = Order(
             client=client,
