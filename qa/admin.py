@@ -60,7 +60,9 @@ class EditableOnlyWhileUnusedMixin:
         version = _version_of(obj)
         if version is not None and version.is_frozen:
             return False
-        return super().has_add_permission(request, obj) if obj is not None else super().has_add_permission(request)
+        if isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_add_permission(request, obj)
+        return super().has_add_permission(request)
 
 
 class _RefuseFrozenForm(forms.ModelForm):

@@ -136,3 +136,54 @@ def test_admin_refuses_to_edit_a_frozen_version(client, qa_quinn, agent_alice):
     assert criterion.label != "Changed"
     # The page still shows it, read only.
     assert client.get(url).status_code == 200
+
+
+def test_admin_refuses_a_new_section_in_a_frozen_version(client, qa_quinn, agent_alice):
+    version = make_scorecard().versions.get()
+    services.review_start(reviewer=qa_quinn, call_id=CallFactory(agent=agent_alice).pk)
+    client.force_login(qa_quinn)
+    response = client.post(
+        reverse("admin:qa_section_add"),
+        {
+            "version": version.pk,
+            "title": "Sneaky",
+            "position": 9,
+            "criteria-TOTAL_FORMS": 0,
+            "criteria-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200  # the form comes back with the error
+    assert "can no longer change" in response.content.decode()
+    assert not version.sections.filter(title="Sneaky").exists()
+
+
+def test_admin_new_version_action_and_publish(client, qa_quinn):
+    scorecard = make_scorecard()
+    client.force_login(qa_quinn)
+    client.post(
+        reverse("admin:qa_scorecard_changelist"),
+        {"action": "create_next_version", "_selected_action": [scorecard.pk]},
+    )
+    v2 = scorecard.versions.get(number=2)
+    assert v2.published_at is None
+    client.post(reverse("admin:qa_scorecardversion_changelist"), {"action": "publish", "_selected_action": [v2.pk]})
+    v2.refresh_from_db()
+    assert v2.published_at is not None
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed", "refused"),
+    [
+        ("qa_quinn", ["qa_scorecard", "qa_criterion", "qa_review"], ["qa_evaluation", "qa_selfreport"]),
+        ("trainer_tom", ["qa_scorecard", "qa_coachingaction"], ["qa_evaluation", "qa_selfreport", "qa_review"]),
+        ("hr_hana", ["qa_evaluation", "qa_selfreport"], ["qa_scorecard", "qa_review"]),
+        ("manager_mia", ["qa_scorecard", "qa_review", "qa_evaluation", "qa_selfreport"], []),
+    ],
+)
+def test_back_office_per_role(request, client, who, allowed, refused):
+    make_scorecard()
+    client.force_login(request.getfixturevalue(who))
+    for model in allowed:
+        assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200, model
+    for model in refused:
+        assert client.get(reverse(f"admin:{model}_changelist")).status_code == 403, model
