@@ -142,7 +142,7 @@ def _history(queues, agents, *, now: datetime) -> tuple[int, int, int]:
         arrivals.sort(key=lambda item: item[0])
         for n, (at, queue) in enumerate(arrivals):
             external_id = f"{PREFIX}{day:%Y%m%d}-{queue.slug}-{n}"
-            caller = f"+336{rng.randint(10_000_000, 99_999_999)}"
+            caller = f"+336{rng.randint(10, 68)}{rng.randint(0, 999_999):06d}"  # allocated mobile ranges
             patience = rng.expovariate(1 / 90)
             candidates = [desks[a.pk] for a in eligible[queue.pk] if a.pk in desks and desks[a.pk].working(at)]
             desk = min(candidates, key=lambda d: (max(d.free_at, at), d.agent.pk), default=None)

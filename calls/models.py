@@ -4,7 +4,7 @@ Three state machines live here (calls, agent presence, callbacks). Each has its
 status constants with a comment, an allowed-transitions table next to it, and
 one transition function in calls/services that checks the move, saves with
 update_fields and writes a history row. Routing (who gets which call) is in
-calls/routing.py; the rules of the floor are described in docs/telephony.md.
+calls/acd.py; the rules of the floor are described in docs/telephony.md.
 """
 
 from django.conf import settings

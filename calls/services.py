@@ -3,7 +3,7 @@ what callers, the PBX and agents do to calls, and callbacks.
 
 Public services (no leading underscore) open their own transaction and, when their
 change can create a match between a waiting call and a free agent, run a routing pass
-after it commits (calls/routing.py): call them outside any transaction. Helpers with a
+after it commits (calls/acd.py): call them outside any transaction. Helpers with a
 leading underscore run inside the caller's transaction and take their row locks in
 the order written in calls/locks.py (calls, then presences, then callbacks).
 """
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from contactcenter.errors import ApplicationError, Conflict, NotFound
 
-from . import realtime, routing
+from . import acd, realtime
 from .locks import retry_on_conflict
 from .models import (
     AgentPresence,
@@ -247,7 +247,7 @@ def agent_set_status(*, agent, status: str, reason: str = "", by=None, now: date
         )
     presence = _agent_set_status_once(agent=agent, status=status, reason=reason, by=by, now=now)
     if status == AgentPresence.State.AVAILABLE or presence.requeued:
-        routing.route_waiting_calls()
+        acd.route_waiting_calls()
         presence.refresh_from_db()
     return presence
 
@@ -631,7 +631,7 @@ def call_wrap_up(
     call = _call_wrap_up_tx(
         agent=agent, call_id=call_id, disposition=disposition, notes=notes, follow_up_at=follow_up_at, by=by
     )
-    routing.route_waiting_calls()
+    acd.route_waiting_calls()
     return call
 
 
@@ -828,7 +828,7 @@ def callbacks_dispatch_due(*, now: datetime | None = None, limit: int = 200) -> 
     then routing runs. Safe to run twice, or in two workers at once."""
     calls = _callbacks_dispatch_due_tx(now=now, limit=limit)
     if calls:
-        routing.route_waiting_calls(now=now)
+        acd.route_waiting_calls(now=now)
     return calls
 
 
@@ -850,7 +850,7 @@ def callback_dispatch(*, callback_id: int, now: datetime | None = None) -> Call 
     """Dispatch one callback if it is pending and due (the task's service; safe to run twice)."""
     call = _callback_dispatch_one_tx(callback_id=callback_id, now=now)
     if call is not None:
-        routing.route_waiting_calls(now=now)
+        acd.route_waiting_calls(now=now)
     return call
 
 
@@ -858,7 +858,7 @@ def calls_sweep(*, now: datetime | None = None) -> dict:
     """The periodic work: dispatch due callbacks, then a routing pass (which also expires
     unanswered reservations and overdue wrap-ups)."""
     dispatched = callbacks_dispatch_due(now=now)
-    routed = routing.route_waiting_calls(now=now)
+    routed = acd.route_waiting_calls(now=now)
     return {"callbacks_dispatched": len(dispatched), "calls_routed": len(routed)}
 
 

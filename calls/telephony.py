@@ -4,7 +4,7 @@ An event is processed in three short transactions:
   1. record it (the unique event id makes a concurrent replay wait here) and apply it
      to its call, with the call's row locks; a refused event is recorded with its 4xx
      answer and leaves the call untouched (its own savepoint);
-  2. a routing pass, when the event may have created a match (calls/routing.py);
+  2. a routing pass, when the event may have created a match (calls/acd.py);
   3. store the answer (the call as it now stands) with compare-and-set: the first
      answer stored is the one every replay gets.
 A replay (same event id, same body) returns the stored answer and changes nothing; the
@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from contactcenter.errors import ApplicationError, NotFound
 
-from . import routing, services
+from . import acd, services
 from .locks import retry_on_conflict
 from .models import Call, CallEvent
 from .selectors import call_answer
@@ -80,7 +80,7 @@ def event_receive(*, payload: dict, data: dict | None, errors: dict | None) -> A
     if replay is not None:
         return replay
     if route:
-        routing.route_waiting_calls()
+        acd.route_waiting_calls()
     return _store_answer(event)
 
 
@@ -150,7 +150,7 @@ def _replay(*, event_id: str, sha: str) -> Answer:
         )
     if event.response is None:
         # The first delivery stopped before answering: finish it (route, then answer).
-        routing.route_waiting_calls()
+        acd.route_waiting_calls()
         return _store_answer(event)
     return Answer(status=event.response_status, body=event.response, replay=True, headers={"X-Event-Replay": "1"})
 

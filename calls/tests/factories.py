@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from agents.models import AgentSkill
 from agents.tests.factories import AgentFactory, LanguageFactory, SkillFactory, UserFactory
-from calls import routing, services
+from calls import acd, services
 from calls.models import AgentPresence, Call, Queue
 
 __all__ = ["AgentFactory", "LanguageFactory", "SkillFactory", "UserFactory", "QueueFactory"]
@@ -47,7 +47,7 @@ def offer(queue, *, caller="+33612345678", at=None, external_id=None, route=True
             cause="test",
         )
     if route:
-        routing.route_waiting_calls()
+        acd.route_waiting_calls()
     call.refresh_from_db()
     return call
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from calls import routing, services
+from calls import acd, services
 from calls.models import AgentPresence, Call, CallStateChange, PresenceInterval
 from calls.tests.factories import QueueFactory, agent_with, make_available, offer, presence_of, ringing_for
 
@@ -89,7 +89,7 @@ def test_agent_in_several_queues_is_never_rung_twice(fr, billing, en):
 
     a = offer(sales)
     b = offer(english)
-    routing.route_waiting_calls()  # once more: nothing new may happen
+    acd.route_waiting_calls()  # once more: nothing new may happen
 
     b.refresh_from_db()
     assert a.agent == agent and a.state == Call.State.RINGING
@@ -116,11 +116,11 @@ def test_reservation_timeout_puts_the_call_back_at_its_original_place_and_the_ag
     second = offer(queue, at=now - timedelta(seconds=30))
 
     # Nothing happens before the timeout.
-    routing.route_waiting_calls(now=first.reservation_expires_at - timedelta(seconds=1))
+    acd.route_waiting_calls(now=first.reservation_expires_at - timedelta(seconds=1))
     first.refresh_from_db()
     assert first.state == Call.State.RINGING
 
-    routing.route_waiting_calls(now=first.reservation_expires_at + timedelta(seconds=1))
+    acd.route_waiting_calls(now=first.reservation_expires_at + timedelta(seconds=1))
 
     first.refresh_from_db()
     assert first.state == Call.State.QUEUED and first.agent is None
@@ -210,7 +210,7 @@ def test_wrap_up_longer_than_the_queue_allows_ends_and_frees_the_agent(queue, bi
     services.call_end(agent=agent, call_id=call.pk)
     call.refresh_from_db()
 
-    routing.route_waiting_calls(now=call.ended_at + timedelta(seconds=queue.wrap_up_s + 1))
+    acd.route_waiting_calls(now=call.ended_at + timedelta(seconds=queue.wrap_up_s + 1))
 
     call.refresh_from_db()
     assert call.state == Call.State.COMPLETED and call.disposition is None
