@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -73,6 +74,20 @@ class ScorecardSerializer(serializers.ModelSerializer):
         return ScorecardVersionSerializer(max(published, key=lambda v: v.number)).data
 
 
+class PersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AgentRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    employee_number = serializers.CharField()
+    name = serializers.CharField()
+    team = serializers.CharField(allow_null=True)
+
+
+@extend_schema_field(PersonOut)
 class PersonField(serializers.Field):
     """A user as {"id", "username", "name"}."""
 
@@ -80,6 +95,7 @@ class PersonField(serializers.Field):
         return {"id": user.pk, "username": user.username, "name": user.get_full_name() or user.username}
 
 
+@extend_schema_field(AgentRefOut)
 class AgentRefField(serializers.Field):
     def to_representation(self, agent):
         return {
@@ -401,8 +417,11 @@ class ReviewDetailApi(APIView):
         return Response(_review_detail(request.user, pk))
 
 
-class _ReviewActionApi(APIView):
-    input_class = NoteInput
+class _ReviewActionApi(generics.GenericAPIView):
+    """One move of the review workflow; serializer_class is the request body."""
+
+    serializer_class = NoteInput
+    queryset = Review.objects.none()  # for the schema; the selector gives the review
 
     def act(self, request, review, data):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -410,7 +429,7 @@ class _ReviewActionApi(APIView):
     @extend_schema(responses=ReviewDetailSerializer)
     def post(self, request, pk):
         review = selectors.review_get_for_user(user=request.user, review_id=pk)
-        data = parse(self.input_class, request)
+        data = parse(self.serializer_class, request)
         self.act(request, review, data)
         return Response(_review_detail(request.user, pk))
 
@@ -432,7 +451,7 @@ class ReviewAcknowledgeApi(_ReviewActionApi):
 class ReviewDisputeApi(_ReviewActionApi):
     """The agent disputes their review, with a reason."""
 
-    input_class = DisputeInput
+    serializer_class = DisputeInput
 
     def act(self, request, review, data):
         services.review_dispute(review=review, by=request.user, reason=data["reason"])
@@ -441,7 +460,7 @@ class ReviewDisputeApi(_ReviewActionApi):
 class ReviewResolveApi(_ReviewActionApi):
     """A QA lead resolves a dispute: upheld, or rescored with new scores."""
 
-    input_class = ResolveInput
+    serializer_class = ResolveInput
 
     def act(self, request, review, data):
         services.review_resolve(
@@ -517,6 +536,9 @@ class CalibrationSerializer(serializers.ModelSerializer):
         return [PersonField().to_representation(user) for user in session.participants.all()]
 
 
+CALIBRATION_PAYLOAD = OpenApiTypes.OBJECT  # the session, my_review, results_visible and (then) results
+
+
 def _dec(value) -> str | None:
     """Decimals as strings, like the serializers' DecimalFields."""
     return None if value is None else str(value)
@@ -568,7 +590,7 @@ class CalibrationListApi(generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.calibrations_for_user(user=self.request.user).prefetch_related("participants")
 
-    @extend_schema(request=CalibrationCreateInput, responses={201: CalibrationSerializer})
+    @extend_schema(request=CalibrationCreateInput, responses={201: CALIBRATION_PAYLOAD})
     def post(self, request):
         selectors.calibrations_for_user(user=request.user)  # 403 for roles without calibration
         data = parse(CalibrationCreateInput, request)
@@ -585,6 +607,7 @@ class CalibrationListApi(generics.ListCreateAPIView):
 class CalibrationDetailApi(APIView):
     """A session; its results (spread per criterion, distance per reviewer) once the blind rule allows."""
 
+    @extend_schema(responses=CALIBRATION_PAYLOAD)
     def get(self, request, pk):
         session = selectors.calibration_get_for_user(user=request.user, session_id=pk)
         return Response(_calibration_payload(session, request.user))
@@ -602,7 +625,7 @@ class CalibrationReviewApi(APIView):
 
 
 class CalibrationCloseApi(APIView):
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=CALIBRATION_PAYLOAD)
     def post(self, request, pk):
         session = selectors.calibration_get_for_user(user=request.user, session_id=pk)
         session = services.calibration_close(session=session, by=request.user)
@@ -651,7 +674,7 @@ class TeamQualityApi(APIView):
     """A supervisor's team view: QA average per agent, weekly trend, most failed criteria.
     Supervisors (their teams), QA analysts and managers (all)."""
 
-    @extend_schema(parameters=[SINCE, TEAM])
+    @extend_schema(parameters=[SINCE, TEAM], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(
             _plain(
@@ -663,7 +686,7 @@ class TeamQualityApi(APIView):
 class FailedCriteriaApi(APIView):
     """Criteria most failed per team: the training-relevant aggregate (trainers included)."""
 
-    @extend_schema(parameters=[SINCE, TEAM])
+    @extend_schema(parameters=[SINCE, TEAM], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(
             _plain(
@@ -748,6 +771,7 @@ class EvaluationSignApi(APIView):
 class EvaluationHistoryApi(APIView):
     """One agent's evaluations, oldest first, with each figure's trend (a list per figure)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, agent_id):
         agent, evaluations = selectors.evaluation_history_for_user(user=request.user, agent_id=agent_id)
         rows = EvaluationSerializer(evaluations, many=True).data

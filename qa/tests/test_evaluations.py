@@ -291,3 +291,39 @@ def test_the_monthly_schedule_opens_drafts_once(agent_alice, agent_arthur, agent
         (agent_arthur.pk, "sam"),
         (agent_bob.pk, "sue"),
     }
+
+
+def test_attendance_and_adherence_come_from_the_schedule(agent_alice, supervisor_sam):
+    from calls.models import PresenceInterval
+    from scheduling.models import Shift
+
+    day = date(2025, 2, 10)
+    # Scheduled 9:00–13:00; available 9:00–12:00, on break 12:00–12:30, then signed out.
+    Shift.objects.create(
+        agent=agent_alice,
+        date=day,
+        start_at=at_local(day, 9),
+        end_at=at_local(day, 13),
+        is_published=True,
+        published_at=at_local(day, 8),
+    )
+    for state, start, end, reason in (
+        ("available", at_local(day, 9), at_local(day, 12), ""),
+        ("break", at_local(day, 12), at_local(day, 12, 30), "lunch"),
+        ("offline", at_local(day, 12, 30), at_local(day, 18), ""),
+    ):
+        PresenceInterval.objects.create(agent=agent_alice, state=state, reason=reason, started_at=start, ended_at=end)
+    evaluation = services.evaluation_create(
+        by=supervisor_sam, agent_id=agent_alice.pk, period_start=FEB[0], period_end=FEB[1]
+    )
+    # In adherence 3 h of the 4 h counted; signed in 3.5 h of the 4 h scheduled.
+    assert (evaluation.adherence_pct, evaluation.attendance_pct) == (D("75.00"), D("87.50"))
+    assert "adherence_pct" not in evaluation.figure_notes
+
+
+def test_no_schedule_leaves_adherence_empty_with_a_note(agent_alice, supervisor_sam):
+    evaluation = services.evaluation_create(
+        by=supervisor_sam, agent_id=agent_alice.pk, period_start=FEB[0], period_end=FEB[1]
+    )
+    assert (evaluation.adherence_pct, evaluation.attendance_pct) == (None, None)
+    assert evaluation.figure_notes["adherence_pct"] == "no schedule data for the period"
