@@ -173,9 +173,7 @@ class StaffingInputSerializer(serializers.Serializer):
         if has_traffic == ("calls" in attrs):
             raise ValidationError({"traffic_erlangs": _("Give either traffic_erlangs, or calls (with interval_s).")})
         if attrs["target_pct"] >= 100:
-            raise ValidationError(
-                {"target_pct": _("A 100 % service level is never reached: Erlang C only tends to it.")}
-            )
+            raise ValidationError({"target_pct": _("The target must be below 100 %: Erlang C only tends to it.")})
         return attrs
 
 
@@ -296,6 +294,7 @@ class ShiftDetailApi(APIView):
     def get(self, request, pk: int):
         return Response(ShiftSerializer(selectors.shift_get_for_user(user=request.user, shift_id=pk)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
         shift = selectors.shift_get_for_user(user=request.user, shift_id=pk)
         services.shift_delete(shift=shift, by=request.user)

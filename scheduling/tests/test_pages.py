@@ -218,3 +218,17 @@ def test_agent_offers_and_a_colleague_takes_through_the_page(client, agent_alice
     client.post(reverse("scheduling:swap-action", args=[swap.pk, "take"]))
     swap.refresh_from_db()
     assert swap.state == "taken" and swap.taken_by == agent_arthur
+
+
+def test_pages_speak_french(client, agent_alice, supervisor_sam, week, settings):
+    request = make_request(agent_alice, week, [week])
+    login(client, supervisor_sam)
+    page = client.get(reverse("scheduling:approvals"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Demandes de repos à décider" in page and "Accepter" in page
+    from scheduling import services
+
+    services.dayoff_reject(request=request, by=supervisor_sam, comment="Semaine chargée")
+    login(client, agent_alice)
+    page = client.get(reverse("scheduling:my-schedule"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Mon planning" in page
+    assert "est refusée : Semaine chargée" in page  # the notification, in the reader's language
