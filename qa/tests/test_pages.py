@@ -277,3 +277,27 @@ def test_lists_do_not_grow_queries_with_rows(
     _grow(team_a, qa_quinn, 6)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_pages_speak_french(client, supervisor_sam, qa_quinn, agent_alice, version):
+    client.force_login(supervisor_sam)
+    body = client.get(reverse("qa:team"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Qualité de l'équipe" in body and "Critères les plus échoués" in body
+    review = services.review_start(reviewer=qa_quinn, call_id=CallFactory(agent=agent_alice).pk)
+    client.force_login(qa_quinn)
+    response = client.post(
+        reverse("qa:review-score", args=[review.pk]),
+        form_data(version, {**PERFECT, "Solves the request": 9}, action="submit"),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert any("est hors de l'échelle 0–4" in m for m in messages_of(response))
+
+
+def test_the_french_catalog_is_complete():
+    from pathlib import Path
+
+    po = (Path(__file__).resolve().parents[1] / "locale/fr/LC_MESSAGES/django.po").read_text(encoding="utf-8")
+    entries = po.split("\n\n")[1:]  # after the header
+    untranslated = [e for e in entries if e.rstrip().endswith('msgstr ""') or 'msgstr[0] ""' in e]
+    assert untranslated == []
+    assert "#, fuzzy" not in po
