@@ -429,6 +429,11 @@ def adherence_page(request):
             "day": day,
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
-            "rows": [(agent, results[agent.pk]) for agent in agents],
+            "rows": [(agent, results[agent.pk], _hours(results[agent.pk].scheduled_s)) for agent in agents],
         },
     )
+
+
+def _hours(seconds: int) -> str:
+    minutes = seconds // 60
+    return f"{minutes // 60} h {minutes % 60:02d}" if minutes else ""
