@@ -95,13 +95,20 @@ def run_pyworkforce(inputs):
     return out
 
 
-def timed(fn, inputs, repeat):
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn(inputs)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times, result
+def timed_interleaved(runs, inputs):
+    """Time several functions on the same inputs, one after the other within each round
+    (so a burst of load on the shared machine hits them alike). `runs` is
+    [(function, repetitions)]; returns [(median s, [times], last result)] in that order."""
+    times = [[] for _ in runs]
+    results = [None] * len(runs)
+    for round_ in range(max(reps for _, reps in runs)):
+        for i, (fn, reps) in enumerate(runs):
+            if round_ >= reps:
+                continue
+            start = time.perf_counter()
+            results[i] = fn(inputs)
+            times[i].append(time.perf_counter() - start)
+    return [(statistics.median(t), t, r) for t, r in zip(times, results, strict=True)]
 
 
 def classify(inputs, ours, theirs):
@@ -143,10 +150,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     inputs = make_inputs(args.seed)
-    ours_median, ours_times, ours = timed(run_ours, inputs, args.repeat)
-    full_median, full_times, ours_full = timed(run_ours_full, inputs, args.repeat)
+    (ours_median, ours_times, ours), (full_median, full_times, ours_full), (theirs_median, theirs_times, theirs) = (
+        timed_interleaved(
+            [(run_ours, args.repeat), (run_ours_full, args.repeat), (run_pyworkforce, args.oracle_repeat)], inputs
+        )
+    )
     assert ours_full == ours
-    theirs_median, theirs_times, theirs = timed(run_pyworkforce, inputs, args.oracle_repeat)
     counts = classify(inputs, ours, theirs)
     ratio = theirs_median / ours_median
 
