@@ -44,6 +44,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def env_float(name: str, default: float, *, low: float, high: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -330,3 +343,13 @@ if not TELEPHONY_WEBHOOK_SECRET:
     if not DEBUG:
         raise ImproperlyConfigured("TELEPHONY_WEBHOOK_SECRET must be set when DEBUG is off.")
     TELEPHONY_WEBHOOK_SECRET = "dev-telephony-secret"  # noqa: S105
+
+# --- Planning (scheduling; docs/scheduling.md) --------------------------------------
+# Share of paid time not spent on calls (breaks, training, absence): agents → headcount.
+SCHEDULING_SHRINKAGE = env_float("SCHEDULING_SHRINKAGE", 0.30, low=0.0, high=0.95)
+# Erlang C staffing never plans agents busier than this.
+SCHEDULING_MAX_OCCUPANCY = env_float("SCHEDULING_MAX_OCCUPANCY", 0.85, low=0.05, high=1.0)
+# Day-off requests for a week are due this many days before it starts, at this local time.
+SCHEDULING_DAYOFF_DEADLINE_DAYS_BEFORE = env_int("SCHEDULING_DAYOFF_DEADLINE_DAYS_BEFORE", 5)
+SCHEDULING_DAYOFF_DEADLINE_TIME = os.environ.get("SCHEDULING_DAYOFF_DEADLINE_TIME", "12:00")
+SCHEDULING_DAYOFF_REMINDER_HOURS = env_int("SCHEDULING_DAYOFF_REMINDER_HOURS", 48)
