@@ -7,7 +7,7 @@ production. A bad value fails at start-up with ImproperlyConfigured.
 """
 
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -352,4 +352,8 @@ SCHEDULING_MAX_OCCUPANCY = env_float("SCHEDULING_MAX_OCCUPANCY", 0.85, low=0.05,
 # Day-off requests for a week are due this many days before it starts, at this local time.
 SCHEDULING_DAYOFF_DEADLINE_DAYS_BEFORE = env_int("SCHEDULING_DAYOFF_DEADLINE_DAYS_BEFORE", 5)
 SCHEDULING_DAYOFF_DEADLINE_TIME = os.environ.get("SCHEDULING_DAYOFF_DEADLINE_TIME", "12:00")
+try:
+    time.fromisoformat(SCHEDULING_DAYOFF_DEADLINE_TIME)
+except ValueError:
+    raise ImproperlyConfigured("SCHEDULING_DAYOFF_DEADLINE_TIME must be a time like 12:00") from None
 SCHEDULING_DAYOFF_REMINDER_HOURS = env_int("SCHEDULING_DAYOFF_REMINDER_HOURS", 48)
