@@ -151,7 +151,7 @@ def order_update(*, order: Order, by, **values) -> Order:
 def _transition(order: Order, to: str, *, by, note: str = "", check=None, changes: dict | None = None) -> Order:
     """The one status transition: lock, check Order.TRANSITIONS (and `check`), save, history."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("offer").get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("offer").get(pk=order.pk)
         if to not in Order.TRANSITIONS.get(order.status, set()):
             raise Conflict(
                 _("A %(from)s order cannot become %(to)s.")
