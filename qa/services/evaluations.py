@@ -73,7 +73,11 @@ def _set_figures(evaluation: Evaluation) -> list[str]:
 
 
 def _lock(evaluation: Evaluation) -> Evaluation:
-    return Evaluation.objects.select_for_update().select_related("agent__team", "agent__user").get(pk=evaluation.pk)
+    return (
+        Evaluation.objects.select_for_update(of=("self",))
+        .select_related("agent__team", "agent__user")
+        .get(pk=evaluation.pk)
+    )
 
 
 def evaluation_create(*, by, agent_id, period_start: date | None = None, period_end: date | None = None) -> Evaluation:

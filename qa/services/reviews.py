@@ -55,7 +55,11 @@ def review_transition(*, review: Review, to: str, by, note: str = "", update_fie
 
 
 def _lock(review: Review) -> Review:
-    return Review.objects.select_for_update().select_related("agent__user", "scorecard_version").get(pk=review.pk)
+    return (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("agent__user", "scorecard_version")
+        .get(pk=review.pk)
+    )
 
 
 def _reviewable_call(call_id) -> Call:

@@ -92,7 +92,9 @@ def scorecard_version_set_content(*, version: ScorecardVersion, sections: list[d
     with transaction.atomic():
         # The lock orders this edit with review_start's freeze (an UPDATE of the same row):
         # either the edit finishes first, or it sees frozen_at and refuses.
-        version = ScorecardVersion.objects.select_for_update().select_related("scorecard").get(pk=version.pk)
+        version = (
+            ScorecardVersion.objects.select_for_update(of=("self",)).select_related("scorecard").get(pk=version.pk)
+        )
         scorecard_version_assert_editable(version)
         Criterion.objects.filter(section__version=version).delete()
         version.sections.all().delete()

@@ -189,7 +189,7 @@ def self_reports_check(
 
 
 def _decide(report: SelfReport, by) -> SelfReport:
-    report = SelfReport.objects.select_for_update().select_related("agent__team").get(pk=report.pk)
+    report = SelfReport.objects.select_for_update(of=("self",)).select_related("agent__team").get(pk=report.pk)
     if not can_lead_agent(by, report.agent):
         raise Forbidden(_("Only the agent's supervisor or a manager confirms results."))
     if report.status not in SelfReport.TO_REVIEW_STATUSES:

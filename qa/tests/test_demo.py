@@ -1,15 +1,27 @@
 """The demo has scorecards (one in its second version), reviews with a dispute, a calibration,
 evaluations over several months and self-reported results with a flagged mismatch; and a
-second run changes nothing."""
+second run changes nothing.
+
+The demos quality builds on (agents, calls, clients) run first, then quality's; the whole
+`seed_demo` chain is tested by agents/tests/test_seed_demo.py.
+"""
 
 import io
 
 import pytest
-from django.core.management import call_command
 
 from qa.models import CalibrationSession, Evaluation, Review, ReviewAssignment, Scorecard, ScorecardVersion, SelfReport
 
 pytestmark = pytest.mark.django_db
+
+
+def seed() -> dict:
+    import importlib
+
+    logins = {}
+    for app in ("agents", "calls", "clients", "qa"):
+        logins.update(importlib.import_module(f"{app}.demo").seed(stdout=io.StringIO()) or {})
+    return logins
 
 
 def counts():
@@ -25,9 +37,8 @@ def counts():
 
 
 def test_the_demo_has_every_part_of_quality_and_is_idempotent():
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert "qa.lead" in out.getvalue()
+    logins = seed()
+    assert "qa.lead" in logins
 
     assert Scorecard.objects.count() == 2
     assert ScorecardVersion.objects.filter(number=2, published_at__isnull=False).exists()
@@ -56,5 +67,5 @@ def test_the_demo_has_every_part_of_quality_and_is_idempotent():
     assert SelfReport.objects.filter(status__in=["confirmed", "corrected"]).count() == 2
 
     before = counts()
-    call_command("seed_demo", stdout=io.StringIO())
+    seed()
     assert counts() == before
