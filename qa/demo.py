@@ -263,11 +263,18 @@ def _review(rng, *, reviewer, call, version, level, comment=""):
         comment=comment,
         submit=True,
     )
-    # Scored the day after the call, as on the floor.
-    when = call.offered_at + timedelta(days=1)
+    # Scored the day after the call, as on the floor (today's calls: now).
+    when = min(call.offered_at + timedelta(days=1), timezone.now() - timedelta(minutes=5))
     Review.objects.filter(pk=review.pk).update(submitted_at=when, created_at=when)
     review.history.update(at=when)
     return review
+
+
+def _acknowledge(review):
+    """The agent acknowledges a couple of days after the review."""
+    services.review_acknowledge(review=review, by=review.agent.user)
+    when = min(review.submitted_at + timedelta(days=2), timezone.now() - timedelta(minutes=1))
+    review.history.filter(to_status=Review.Status.ACKNOWLEDGED).update(at=when)
 
 
 def _reviews(rng, stdout, *, analysts, inbound, outbound):
@@ -287,7 +294,7 @@ def _reviews(rng, stdout, *, analysts, inbound, outbound):
             review = _review(
                 rng, reviewer=rng.choice([qa, claire]), call=call, version=inbound_v1, level=levels[agent.pk]
             )
-            services.review_acknowledge(review=review, by=agent.user)
+            _acknowledge(Review.objects.get(pk=review.pk))
             made.append(review)
     # Recent weeks: the calls demo's calls, with version 2 of the inbound card and the outbound card.
     inbound_v2 = _new_inbound_version(inbound)
@@ -302,7 +309,7 @@ def _reviews(rng, stdout, *, analysts, inbound, outbound):
                 review = _review(rng, reviewer=rng.choice([qa, claire]), call=call, version=version, level=level)
                 made.append(review)
                 if call.offered_at < timezone.now() - timedelta(days=5):
-                    services.review_acknowledge(review=review, by=agent.user)
+                    _acknowledge(Review.objects.get(pk=review.pk))
     stdout.write(f"  {len(made)} reviews (scorecard versions 1 and 2)")
     _disputes_and_coaching(rng, qa=qa, lead=lead, made=made)
 

@@ -240,6 +240,8 @@ def review_score(request, pk):
             )
             if request.POST.get("action") == "submit":
                 _call(request, services.review_submit, review=review, by=request.user)
+                if review.calibration_id:
+                    return redirect("qa:calibration-detail", pk=review.calibration_id)
                 return redirect("qa:review-detail", pk=review.pk)
         except _Refused:
             errors = {}
@@ -647,7 +649,10 @@ def evaluation_history(request, agent_id):
     """An agent's evaluations with the trend of each figure (chart and table)."""
     agent, evaluations = _read(request, selectors.evaluation_history_for_user, user=request.user, agent_id=agent_id)
     rows = [
-        {"period": e.period_start.strftime("%Y-%m"), **{f: getattr(e, f) for f in Evaluation.FIGURES}}
+        {
+            "period": e.period_start.strftime("%Y-%m"),
+            **{f: getattr(e, f) for f in (*Evaluation.FIGURES, *Evaluation.RATINGS)},
+        }
         for e in evaluations
     ]
     charts = {
@@ -663,6 +668,7 @@ def evaluation_history(request, agent_id):
         ),
         "volume": _chart("period", rows, {"calls_per_day": _("Calls per day"), "orders_count": _("Orders")}),
         "aht": _chart("period", rows, {"aht_s": _("Average handle time (s)")}),
+        "ratings": _chart("period", rows, {field: str(label) for field, label in RATING_LABELS}),
     }
     return render(
         request,
@@ -671,8 +677,10 @@ def evaluation_history(request, agent_id):
             "agent": agent,
             "evaluations": evaluations,
             "charts": charts,
-            "figure_labels": [Evaluation._meta.get_field(f).verbose_name for f in Evaluation.FIGURES],
-            "table": [(e, [getattr(e, f) for f in Evaluation.FIGURES]) for e in evaluations],
+            "figure_labels": [
+                Evaluation._meta.get_field(f).verbose_name for f in (*Evaluation.FIGURES, *Evaluation.RATINGS)
+            ],
+            "table": [(e, [getattr(e, f) for f in (*Evaluation.FIGURES, *Evaluation.RATINGS)]) for e in evaluations],
         },
     )
 

@@ -216,8 +216,9 @@ def test_calibration_pages(client, qa_quinn, agent_alice, version):
     response = client.post(reverse("qa:calibration-detail", args=[session.pk]), {"action": "score"})
     review = Review.objects.get(calibration=session, reviewer=qa_quinn)
     assert response["Location"] == reverse("qa:review-score", args=[review.pk])
-    client.post(response["Location"], form_data(version, PERFECT, action="submit"))
-    page = client.get(reverse("qa:calibration-detail", args=[session.pk])).content.decode()
+    response = client.post(response["Location"], form_data(version, PERFECT, action="submit"))
+    assert response["Location"] == reverse("qa:calibration-detail", args=[session.pk])
+    page = client.get(response["Location"]).content.decode()
     assert "Spread per criterion" in page
 
 

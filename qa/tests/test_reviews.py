@@ -265,3 +265,39 @@ def test_score_is_stored_as_decimal(qa_quinn, agent_alice, version):
     review = submitted_review(reviewer=qa_quinn, agent=agent_alice)
     review.refresh_from_db()
     assert review.score_pct == Decimal("100.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_analysts_starting_the_same_call_at_once_get_one_review(require_postgres):
+    import threading
+
+    from agents.tests.factories import AgentFactory, UserFactory
+    from contactcenter.errors import Conflict
+    from qa import services
+
+    make_scorecard()
+    call = CallFactory(agent=AgentFactory())
+    analysts = [UserFactory(username=f"race{i}", roles=["qa_analyst"]) for i in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def start(analyst):
+        from django.db import connection
+
+        try:
+            barrier.wait()
+            services.review_start(reviewer=analyst, call_id=call.pk)
+            outcomes.append("started")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start, args=(a,)) for a in analysts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "started"]
+    assert Review.objects.filter(call=call).count() == 1

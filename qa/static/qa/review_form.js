@@ -1,7 +1,8 @@
 // Keyboard scoring on the review form: in a criterion, Y / N / A pick yes, no or not
 // applicable and a digit picks that many points; the focus then moves on to the next
 // criterion. C jumps to the current criterion's comment. Tab and the arrow keys work as
-// for any radio group; Alt+D / Alt+S (accesskeys) save or submit.
+// for any radio group. Ctrl+Enter submits from anywhere in the form; Alt+D / Alt+S
+// (accesskeys, where the browser offers them) save or submit.
 (function () {
   "use strict";
   var form = document.getElementById("review-form");
@@ -20,6 +21,14 @@
   }
 
   form.addEventListener("keydown", function (event) {
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
+      var submit = form.querySelector("button[name=action][value=submit]");
+      if (submit) {
+        event.preventDefault();
+        submit.click();
+      }
+      return;
+    }
     var input = event.target;
     if (!(input instanceof HTMLInputElement) || input.type !== "radio") return;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
