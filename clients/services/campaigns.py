@@ -16,10 +16,11 @@ from ..models import Campaign, CampaignMember, CampaignStatusChange, Client, Con
 # after that it is due again and the next agent who asks gets it.
 CLAIM_LEASE = timedelta(minutes=20)
 # "Next client" looks at the head of the queue at most this many times; each time it finds
-# a member out of calling hours, it moves up to ZONE_RESCHEDULE_BATCH due members of that
-# zone to the zone's next opening, so they do not block the head of the queue.
+# a member out of calling hours, it looks at the first HEAD_RESCHEDULE_BATCH due members and
+# moves those out of hours in their zone to the zone's next opening, so they do not block
+# the head of the queue.
 CLAIM_ROUNDS = 20
-ZONE_RESCHEDULE_BATCH = 5000
+HEAD_RESCHEDULE_BATCH = 200
 
 
 class CampaignError(ApplicationError):
@@ -85,68 +86,141 @@ def campaign_next_member(*, campaign: Campaign, agent, now: datetime | None = No
     opening in that zone.
     """
     now = now or timezone.now()
-    if not agent_is_assigned(campaign=campaign, agent=agent):
+    assigned, current_id = _assignment_and_current_claim(campaign=campaign, agent=agent, now=now)
+    if not assigned:
         raise Forbidden(_("You are not on this campaign."))
     if campaign.status != Campaign.Status.RUNNING:
         raise CampaignError(_("This campaign is not running."), code="campaign_not_running")
     if campaign.starts_at > now or (campaign.ends_at and campaign.ends_at <= now):
         raise CampaignError(_("This campaign is outside its dates."), code="campaign_not_running")
+    if current_id is not None:
+        return CampaignMember.objects.select_related("client").get(pk=current_id)
 
-    current = (
-        CampaignMember.objects.select_related("client")
-        .filter(campaign=campaign, assigned_agent=agent, state=CampaignMember.State.CLAIMED, locked_until__gt=now)
-        .first()
-    )
-    if current is not None and not current.client.do_not_call:
-        return current
-
-    due = CampaignMember.objects.filter(
-        campaign=campaign, state__in=CampaignMember.OPEN_STATES, next_attempt_at__lte=now, client__do_not_call=False
-    ).filter(Q(attempts__lt=campaign.max_attempts) | Q(last_outcome_kind=ContactOutcome.Kind.CALLBACK_REQUESTED))
     for _round in range(CLAIM_ROUNDS):
         with transaction.atomic():
-            _lease_commit_without_waiting_for_disk()
-            # One row at a time, skipping rows other agents hold: a puller never waits and
-            # never keeps more locked than the member it takes. of=("self",): lock the
-            # member row only, never the client row joined for the checks.
-            member = (
-                due.select_for_update(skip_locked=True, of=("self",))
-                .select_related("client")
-                .order_by("next_attempt_at", "id")
-                .first()
-            )
-            if member is None:
+            claimed = _claim_head(campaign=campaign, agent=agent, now=now)
+            if claimed is None:
                 return None
-            zone = member.client.time_zone
+            member, zone = claimed
             if within_calling_hours(campaign, zone, now):
-                member.state = CampaignMember.State.CLAIMED
-                member.assigned_agent = agent
-                member.locked_until = member.next_attempt_at = now + CLAIM_LEASE
-                member.save(update_fields=["state", "assigned_agent", "locked_until", "next_attempt_at"])
                 return member
-            # Out of calling hours where this client lives: move every due member of the same
-            # zone to its next opening, so they stop blocking the head of the queue. Rows
-            # another agent holds are skipped (no waiting, so no deadlock between pullers).
-            opening = next_calling_time(campaign, zone, now)
-            same_zone = list(
-                due.filter(client__time_zone=zone)
+            # Out of calling hours where this client lives: give the member back, and move
+            # every member at the head of the queue who is out of hours in their own zone to
+            # that zone's next opening, so they stop blocking the head. Rows another agent
+            # holds are skipped (no waiting, so no deadlock between pullers).
+            head = list(
+                _due(campaign=campaign, now=now)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("next_attempt_at", "id")
-                .values_list("pk", flat=True)[:ZONE_RESCHEDULE_BATCH]
+                .values_list("pk", "client__time_zone")[:HEAD_RESCHEDULE_BATCH]
             )
-            CampaignMember.objects.filter(pk__in=[member.pk, *same_zone]).update(next_attempt_at=opening)
+            by_zone: dict[str, list[int]] = {zone: [member.pk]}
+            for pk, member_zone in head:
+                if not within_calling_hours(campaign, member_zone, now):
+                    by_zone.setdefault(member_zone, []).append(pk)
+            for member_zone, pks in by_zone.items():
+                CampaignMember.objects.filter(pk__in=pks).update(
+                    state=CampaignMember.State.QUEUED,
+                    assigned_agent=None,
+                    locked_until=None,
+                    next_attempt_at=next_calling_time(campaign, member_zone, now),
+                )
     return None
 
 
-def _lease_commit_without_waiting_for_disk() -> None:
-    """A claim is a 20-minute lease, not a business record: on PostgreSQL its commit does
-    not wait for the WAL to reach the disk (synchronous_commit off for this transaction
-    only). A database crash could forget the last milliseconds of claims, which only puts
-    those members back in the queue; it can never corrupt data or hand a member twice
-    while the database runs. Outcomes keep the server's durable commits."""
+def _due(*, campaign: Campaign, now: datetime):
+    """Members the campaign may call now: open, due, not do-not-call, attempts left."""
+    return CampaignMember.objects.filter(
+        campaign=campaign, state__in=CampaignMember.OPEN_STATES, next_attempt_at__lte=now, client__do_not_call=False
+    ).filter(Q(attempts__lt=campaign.max_attempts) | Q(last_outcome_kind=ContactOutcome.Kind.CALLBACK_REQUESTED))
+
+
+# "Next client" runs for every agent every few minutes: its two statements are written in
+# SQL (portable, for this one) rather than built by the ORM, whose query building cost
+# more CPU than the database's work (20 agents pulling at once share one process's GIL).
+_CHECK_SQL = """
+SELECT (EXISTS (SELECT 1 FROM clients_campaign_agents WHERE campaign_id = %(campaign)s AND agent_id = %(agent)s)
+        OR EXISTS (SELECT 1 FROM clients_campaign_teams WHERE campaign_id = %(campaign)s AND team_id = %(team)s)),
+       (SELECT m.id FROM clients_campaignmember AS m JOIN clients_client AS c ON c.id = m.client_id
+         WHERE m.campaign_id = %(campaign)s AND m.assigned_agent_id = %(agent)s AND m.state = 'claimed'
+           AND m.locked_until > %(now)s AND NOT c.do_not_call
+         LIMIT 1)
+"""
+
+
+def _assignment_and_current_claim(*, campaign: Campaign, agent, now: datetime) -> tuple[bool, int | None]:
+    """(is the agent on the campaign by name or through their team, the member they hold now)."""
+    if agent is None:
+        return False, None
+    with connection.cursor() as cursor:
+        cursor.execute(_CHECK_SQL, {"campaign": campaign.pk, "agent": agent.pk, "team": agent.team_id, "now": now})
+        assigned, current_id = cursor.fetchone()
+    return bool(assigned), current_id
+
+
+# PostgreSQL: pick, lock and claim the head of the queue in one statement; the WHERE clause
+# is _due()'s. set_config(…, true) turns synchronous_commit off for this
+# transaction only: a claim is a 20-minute lease, not a business record, so its commit
+# does not wait for the WAL to reach the disk. A database crash could forget the last
+# milliseconds of claims, which only puts those members back in the queue; it can never
+# corrupt data or hand a member twice while the database runs. Outcomes keep durable commits.
+_CLAIM_SQL = """
+UPDATE clients_campaignmember AS m
+   SET state = 'claimed', assigned_agent_id = %(agent)s, locked_until = %(until)s, next_attempt_at = %(until)s
+  FROM (SELECT set_config('synchronous_commit', 'off', true)) AS lease,
+       (SELECT d.id, c.time_zone
+          FROM clients_campaignmember AS d
+          JOIN clients_client AS c ON c.id = d.client_id
+         WHERE d.campaign_id = %(campaign)s
+           AND d.state IN ('queued', 'claimed')
+           AND d.next_attempt_at <= %(now)s
+           AND NOT c.do_not_call
+           AND (d.attempts < %(max_attempts)s OR d.last_outcome_kind = 'callback_requested')
+         ORDER BY d.next_attempt_at, d.id
+         LIMIT 1
+           FOR UPDATE OF d SKIP LOCKED) AS picked
+ WHERE m.id = picked.id
+RETURNING {returning}, picked.time_zone
+""".format(returning=", ".join(f"m.{field.column}" for field in CampaignMember._meta.concrete_fields))  # noqa: S608 -- model columns
+
+
+def _claim_head(*, campaign: Campaign, agent, now: datetime) -> tuple[CampaignMember, str] | None:
+    """Claim the first due member nobody else holds: (member, their client's zone) or None.
+    One row at a time, skipping rows other agents hold: a puller never waits and never
+    keeps more locked than the member it takes."""
+    until = now + CLAIM_LEASE
     if connection.vendor == "postgresql":
+        params = {
+            "agent": agent.pk,
+            "until": until,
+            "campaign": campaign.pk,
+            "now": now,
+            "max_attempts": campaign.max_attempts,
+        }
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(_CLAIM_SQL, params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+        *values, zone = row
+        # RETURNING lists the columns in the model's field order, as from_db expects.
+        fields = [field.attname for field in CampaignMember._meta.concrete_fields]
+        return CampaignMember.from_db(connection.alias, fields, values), zone
+    # Elsewhere (SQLite: one writer at a time) the same with the ORM.
+    member = (
+        _due(campaign=campaign, now=now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("client")
+        .order_by("next_attempt_at", "id")
+        .first()
+    )
+    if member is None:
+        return None
+    member.state = CampaignMember.State.CLAIMED
+    member.assigned_agent = agent
+    member.locked_until = member.next_attempt_at = until
+    member.save(update_fields=["state", "assigned_agent", "locked_until", "next_attempt_at"])
+    return member, member.client.time_zone
 
 
 def campaign_member_release(*, member: CampaignMember, agent) -> CampaignMember:

@@ -115,6 +115,25 @@ def test_calling_hours_are_read_in_the_clients_own_time_zone(agent_alice, campai
 
 
 @pytest.mark.django_db
+def test_a_crowd_out_of_hours_at_the_head_does_not_hide_the_callable_ones(agent_alice, campaign_a):
+    campaign_a.calling_hours_start, campaign_a.calling_hours_end = time(9), time(20)
+    campaign_a.save()
+    now = datetime(2025, 3, 12, 14, 0, tzinfo=UTC)  # 15:00 in Paris, 23:00 in Tokyo
+    tokyo = [
+        CampaignMemberFactory(
+            campaign=campaign_a, client=ClientFactory(time_zone="Asia/Tokyo"), next_attempt_at=now - timedelta(hours=5)
+        )
+        for _ in range(60)
+    ]
+    paris = CampaignMemberFactory(campaign=campaign_a, client=ClientFactory(), next_attempt_at=now - timedelta(hours=1))
+    assert campaign_next_member(campaign=campaign_a, agent=agent_alice, now=now) == paris
+    # The Tokyo members wait for 09:00 in Tokyo (00:00 UTC), unclaimed.
+    assert set(
+        CampaignMember.objects.filter(pk__in=[m.pk for m in tokyo]).values_list("state", "next_attempt_at")
+    ) == {("queued", datetime(2025, 3, 13, 0, 0, tzinfo=UTC))}
+
+
+@pytest.mark.django_db
 def test_an_unset_zone_means_the_centers(campaign_a, settings):
     settings.TIME_ZONE = "Europe/Paris"
     campaign_a.calling_hours_start, campaign_a.calling_hours_end, campaign_a.calling_weekdays = (
