@@ -32,6 +32,9 @@ from .models import (
     StayReason,
 )
 
+# Above this many rows, the upload page lists only the rows that are not plain creations.
+REPORT_ROWS_SHOWN = 2000
+
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV file (UTF-8)"))
@@ -104,9 +107,15 @@ class ClientAdmin(admin.ModelAdmin):
                 self.message_user(request, report.summary(), messages.SUCCESS)
             else:
                 self.message_user(request, report.summary(), messages.ERROR)
+        rows = report.rows if report else []
+        if len(rows) > REPORT_ROWS_SHOWN:
+            # A 100,000-row file: show what needs reading (merged, skipped, rejected).
+            rows = [row for row in rows if row.status != services.RowStatus.CREATED]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import clients"),
+            "rows": rows,
+            "created_hidden": report is not None and len(rows) < len(report.rows),
             "opts": self.model._meta,
             "form": form,
             "report": report,

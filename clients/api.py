@@ -6,6 +6,7 @@ every write through clients.services. A client out of the caller's scope is a 40
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -373,7 +374,7 @@ def _call_for(user, call_id, client):
 
     call = Call.objects.filter(pk=call_id, client=client).first()
     if call is None:
-        raise ApplicationError("No such call for this client.", fields={"call": str(call_id)})
+        raise ApplicationError(_("No such call for this client."), fields={"call": str(call_id)})
     return call
 
 

@@ -220,3 +220,13 @@ def test_only_managers_may_import(request, client, who):
     response = upload(client, (HEADER + "Anne,0612345679,,,,,,,,,\n").encode())
     assert response.status_code == 403
     assert Client.objects.count() == 0
+
+
+def test_a_long_report_in_the_admin_lists_only_what_needs_reading(client, manager_mia, monkeypatch):
+    monkeypatch.setattr("clients.admin.REPORT_ROWS_SHOWN", 2)
+    ClientFactory(numbers=["+33612345678"])
+    client.force_login(manager_mia)
+    text = HEADER + "A,0612345678,,,,,,,,,\nB,0612345679,,,,,,,,,\nC,0612345680,,,,,,,,,\n"
+    page = upload(client, text.encode()).content.decode()
+    assert "Created rows are not listed" in page
+    assert page.count('class="import-merged"') == 1 and 'class="import-created"' not in page

@@ -128,9 +128,9 @@ def test_a_crowd_out_of_hours_at_the_head_does_not_hide_the_callable_ones(agent_
     paris = CampaignMemberFactory(campaign=campaign_a, client=ClientFactory(), next_attempt_at=now - timedelta(hours=1))
     assert campaign_next_member(campaign=campaign_a, agent=agent_alice, now=now) == paris
     # The Tokyo members wait for 09:00 in Tokyo (00:00 UTC), unclaimed.
-    assert set(
-        CampaignMember.objects.filter(pk__in=[m.pk for m in tokyo]).values_list("state", "next_attempt_at")
-    ) == {("queued", datetime(2025, 3, 13, 0, 0, tzinfo=UTC))}
+    assert set(CampaignMember.objects.filter(pk__in=[m.pk for m in tokyo]).values_list("state", "next_attempt_at")) == {
+        ("queued", datetime(2025, 3, 13, 0, 0, tzinfo=UTC))
+    }
 
 
 @pytest.mark.django_db
