@@ -17,6 +17,7 @@ Why the pass is sound under concurrency is written in calls/locks.py.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -26,19 +27,22 @@ from django.utils import timezone
 from agents.models import Agent, AgentSkill
 
 from . import services
-from .locks import retry_on_conflict, take_routing_lock
+from .locks import commit_asynchronously, retry_on_conflict, take_routing_lock
 from .models import AgentPresence, Call, Queue
 
 
 @retry_on_conflict
-def route_waiting_calls(*, now: datetime | None = None) -> list[Call]:
+def route_waiting_calls(*, now: datetime | None = None, then: Callable[[], object] | None = None) -> list[Call]:
     """Run one routing pass: expire overdue reservations and wrap-ups, then give every
     waiting call that has an eligible free agent to the right one. Returns the calls rung.
 
     Call it after the change that may create a match has committed (see calls/locks.py);
-    running it again at once finds nothing to do."""
+    running it again at once finds nothing to do. `then` runs inside the pass's transaction
+    once matching is done (the telephony API stores its answer there: one commit fewer)."""
     with transaction.atomic():
         take_routing_lock()
+        # Released at commit: not held across a disk flush (durability: see calls/locks.py).
+        commit_asynchronously()
         # The clock is read once the lock is held: passes are ordered, and so are their times.
         now = now or timezone.now()
         queues = {q["id"]: q for q in Queue.objects.values(*_QUEUE_FIELDS)}
@@ -50,6 +54,8 @@ def route_waiting_calls(*, now: datetime | None = None) -> list[Call]:
             rung += made
             if not retry:
                 break
+        if then is not None:
+            then()
     return rung
 
 

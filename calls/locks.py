@@ -21,6 +21,15 @@ pass, row locks are taken with plain FOR UPDATE (waiting for the short transacti
 that holds them, then re-reading the row), never SKIP LOCKED: a skipped row whose
 holder rolls back would be a missed match.
 
+Durability without holding the lock across a disk flush: the routing pass (and the
+telephony API's first transaction) commit asynchronously (synchronous_commit off for that
+transaction only), so the lock is held for the pass's queries, not for an fsync. Whatever
+is acknowledged to a client is then made durable by one synchronous commit outside the
+lock (telephony: storing answered_at): the write-ahead log is sequential, so that flush
+covers every earlier commit. A database crash can therefore only lose a suffix of work
+nobody was told about (a ring a desk saw pushed, say), never reorder or corrupt it, and
+never break the invariants (each lost transaction is lost whole).
+
 On SQLite (the single-process mode) transactions are already serialised
 (transaction_mode IMMEDIATE) and FOR UPDATE is a no-op, so the same code is sound.
 """
@@ -42,6 +51,14 @@ def take_routing_lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
+
+
+def commit_asynchronously() -> None:
+    """The current transaction's commit will not wait for its disk flush (PostgreSQL). Only for
+    transactions followed by a synchronous one before anything is acknowledged (see above)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _is_retryable(exc: OperationalError) -> bool:

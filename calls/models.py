@@ -288,6 +288,8 @@ class CallEvent(models.Model):
     detail = models.CharField(_("detail"), max_length=255, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response = models.JSONField(null=True, blank=True)
+    # When the answer was flushed to disk, just before it was sent (see calls/telephony.py).
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -12,7 +12,7 @@ Groups and messages (each has a `type`; Channels maps "call.offered" to a consum
   {"type": "call.withdrawn", "call": {...}} when it stops ringing there (caller hung up,
   reservation timed out, declined); {"type": "presence.updated", "presence": {...}};
   {"type": "callback.updated", "callback": {...}} for callbacks they own.
-- `queue.<queue_id>`: {"type": "queue.status", "seq": n, "queue": {...}, "waiting": n,
+- `queue.<queue_id>`: {"type": "queue.status", "seq": n, "queue": <queue id>, "waiting": n,
   "longest_wait_s": s, "at": iso} whenever the queue's waiting calls change. `seq` grows
   by one per message of that queue (across processes, through the cache), so a client
   that sees a gap re-reads GET /api/queues/status/. {"type": "call.escalated", ...}
@@ -163,18 +163,14 @@ def next_seq(queue_id: int) -> int:
 
 def push_queue_status(queue_id: int) -> None:
     from .kpis import queue_live
-    from .models import Queue
 
-    queue = Queue.objects.filter(pk=queue_id).values("id", "slug", "name").first()
-    if queue is None:
-        return
     live = queue_live([queue_id], now=timezone.now())[queue_id]
     send(
         queue_group(queue_id),
         {
             "type": "queue.status",
             "seq": next_seq(queue_id),
-            "queue": queue,
+            "queue": queue_id,
             "waiting": live["waiting"],
             "longest_wait_s": live["longest_wait_s"],
             "at": timezone.now().isoformat(),

@@ -1,15 +1,19 @@
 """The telephony event API's service: verify, record once, apply, route, answer.
 
-An event is processed in three short transactions:
+An event is processed in one or two short transactions:
   1. record it (the unique event id makes a concurrent replay wait here) and apply it
      to its call, with the call's row locks; a refused event is recorded with its 4xx
-     answer and leaves the call untouched (its own savepoint);
-  2. a routing pass, when the event may have created a match (calls/acd.py);
-  3. store the answer (the call as it now stands) with compare-and-set: the first
-     answer stored is the one every replay gets.
+     answer and leaves the call untouched (its own savepoint). When the event cannot
+     create a match, its answer (the call as it now stands) is stored here too;
+  2. otherwise (a call joined a queue, a ringing agent was freed) a routing pass runs
+     after that commit (calls/acd.py), and the answer is stored in the pass's own
+     transaction, with compare-and-set: the first answer stored is the one every replay gets.
+  3. last, answered_at is stored in a synchronous commit, outside the routing lock: its disk
+     flush makes 1 and 2 durable too (they commit asynchronously, so the routing lock is
+     never held across a flush; see calls/locks.py). Only then is the answer sent.
 A replay (same event id, same body) returns the stored answer and changes nothing; the
 same id with another body is refused with 409. If the first delivery died between
-1 and 3, its replay finishes steps 2 and 3 instead.
+1 and 2, its replay finishes step 2 instead (and step 3, if it had not happened).
 
 Out-of-order events are answered, recorded and never corrupt a call:
 - call.offered for a call already known: 200, the call unchanged (result "unchanged");
@@ -36,7 +40,7 @@ from django.utils.translation import gettext as _
 from contactcenter.errors import ApplicationError, NotFound
 
 from . import acd, services
-from .locks import retry_on_conflict
+from .locks import commit_asynchronously, retry_on_conflict
 from .models import Call, CallEvent
 from .selectors import call_answer
 
@@ -78,16 +82,25 @@ def event_receive(*, payload: dict, data: dict | None, errors: dict | None) -> A
         event_id=event_id, payload=payload, sha=body_sha256, data=data, errors=errors
     )
     if replay is not None:
+        if event is not None:
+            _flush(event.pk)  # refused: its answer was recorded in transaction 1
         return replay
-    if route:
-        acd.route_waiting_calls()
-    return _store_answer(event)
+    answer = _route_and_answer(event) if route else _answer_from(event)
+    _flush(event.pk)
+    return answer
+
+
+def _flush(event_pk: int) -> None:
+    """Transaction 3: a synchronous commit (the default) whose disk flush covers the earlier,
+    asynchronous ones: from here the answer is durable and may be sent."""
+    CallEvent.objects.filter(pk=event_pk, answered_at__isnull=True).update(answered_at=timezone.now())
 
 
 @retry_on_conflict
 def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict | None, errors: dict | None):
     """Transaction 1. Returns (event, replay answer or None, whether to route)."""
     with transaction.atomic():
+        commit_asynchronously()  # made durable by transaction 3, before anything is answered
         try:
             with transaction.atomic():
                 event = CallEvent.objects.create(
@@ -117,11 +130,17 @@ def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict | No
         event.call = call
         event.result = result
         event.detail = detail[:255]
-        event.save(update_fields=["call", "result", "detail"])
         # Routing can only find something new if a call joined a queue or a ringing agent was freed.
         route = result == CallEvent.Result.APPLIED and (
             (data["type"] == CallEvent.Type.OFFERED) or was == Call.State.RINGING
         )
+        fields = ["call", "result", "detail"]
+        if not route:
+            # Nothing more will change: the answer is stored with the event, in this commit.
+            event.response = _answer_body(event)
+            event.response_status = 200
+            fields += ["response", "response_status"]
+        event.save(update_fields=fields)
         return event, None, route
 
 
@@ -150,8 +169,11 @@ def _replay(*, event_id: str, sha: str) -> Answer:
         )
     if event.response is None:
         # The first delivery stopped before answering: finish it (route, then answer).
-        acd.route_waiting_calls()
-        return _store_answer(event)
+        answer = _route_and_answer(event)
+        _flush(event.pk)
+        return answer
+    if event.answered_at is None:
+        _flush(event.pk)  # the first delivery may not have reached its flush yet
     return Answer(status=event.response_status, body=event.response, replay=True, headers={"X-Event-Replay": "1"})
 
 
@@ -219,14 +241,27 @@ def _apply(*, event: CallEvent, data: dict):
     return call, was, CallEvent.Result.UNCHANGED, detail
 
 
-@retry_on_conflict
-def _store_answer(event: CallEvent) -> Answer:
-    """Transaction 3: the call as it now stands, stored once (compare-and-set)."""
+def _answer_body(event: CallEvent) -> dict:
     call = Call.objects.select_related("queue", "agent__user").get(pk=event.call_id)
-    body = {**call_answer(call), "result": event.result, "detail": event.detail}
-    with transaction.atomic():
-        stored = CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(response=body, response_status=200)
-    if stored:
-        return Answer(status=200, body=body)
+    return {**call_answer(call), "result": event.result, "detail": event.detail}
+
+
+def _answer_from(event: CallEvent) -> Answer:
+    return Answer(status=event.response_status, body=event.response)
+
+
+def _route_and_answer(event: CallEvent) -> Answer:
+    """Transaction 2: a routing pass, then the call as it now stands stored as the answer,
+    once (compare-and-set), in the pass's transaction."""
+    stored: dict = {}
+
+    def store():
+        body = _answer_body(event)
+        if CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(response=body, response_status=200):
+            stored["body"] = body
+
+    acd.route_waiting_calls(then=store)
+    if "body" in stored:
+        return Answer(status=200, body=stored["body"])
     event.refresh_from_db(fields=["response", "response_status"])
     return Answer(status=event.response_status, body=event.response, replay=True, headers={"X-Event-Replay": "1"})

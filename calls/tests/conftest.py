@@ -34,3 +34,21 @@ def queue(fr, billing):
     from calls.tests.factories import QueueFactory
 
     return QueueFactory(name="Billing FR", slug="billing-fr", required_skill=billing, required_language=fr)
+
+
+@pytest.fixture
+def migrated_rows(db):
+    """Rows the data migrations create (role groups, the disposition catalog). A transactional
+    test flushes the database after it runs, so the ones after it need them again."""
+    import importlib
+
+    from django.contrib.auth.models import Group
+
+    from agents.roles import Role
+    from calls.models import Disposition
+
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
+    seed = importlib.import_module("calls.migrations.0002_dispositions_roles_sweep")
+    for code, label in seed.DISPOSITIONS:
+        Disposition.objects.get_or_create(code=code, defaults={"label": label})

@@ -43,7 +43,7 @@ def _event(kind, call_id, n, **extra):
 
 
 @pytest.fixture
-def floor(require_postgres, db):
+def floor(require_postgres, migrated_rows):
     """Two queues; 12 agents, some eligible for both (they must never be rung twice)."""
     from agents.tests.factories import LanguageFactory, SkillFactory
 

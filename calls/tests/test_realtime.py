@@ -57,7 +57,7 @@ def test_the_offer_reaches_the_agents_desk_only_after_commit(queue, billing, dja
     assert len(offered) == 1 and offered[0]["call"]["id"] == call.pk and offered[0]["call"]["state"] == "ringing"
     assert {m["type"] for m in desk_messages} >= {"call.offered", "presence.updated"}
     statuses = [m for m in received(board) if m["type"] == "queue.status"]
-    assert statuses and statuses[-1]["queue"]["slug"] == "billing-fr" and statuses[-1]["waiting"] == 0
+    assert statuses and statuses[-1]["queue"] == queue.pk and statuses[-1]["waiting"] == 0
 
 
 def test_nothing_is_pushed_when_the_transaction_rolls_back(queue, django_capture_on_commit_callbacks):

@@ -12,7 +12,7 @@ from calls.tests.factories import agent_with
 # single-process mode waits. So this runs on PostgreSQL (CI always does).
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_simulator_drives_calls_and_agents_through_the_api(live_server, queue, billing, settings):
+def test_simulator_drives_calls_and_agents_through_the_api(live_server, migrated_rows, queue, billing, settings):
     settings.CALLS_SWEEP_INTERVAL_S = 0
     for _ in range(3):
         agent_with(skills=[billing])

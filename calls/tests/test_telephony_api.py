@@ -261,3 +261,17 @@ def test_random_garbage_never_gets_a_500(client, queue):
         response = post(client, payload)
         assert response.status_code in {200, 400, 404, 409}, (payload, response.content)
         assert "application/json" in response.headers["Content-Type"]
+
+
+def test_every_answer_is_flushed_before_it_is_sent(client, queue, billing):
+    make_available(agent_with(skills=[billing]))
+    payloads = [
+        event(call_id="pbx-18"),  # routed
+        event("call.answered", call_id="pbx-18"),  # no routing
+        event("call.answered", call_id="nobody"),  # refused (404)
+        {**event(call_id="pbx-19"), "queue": "nope"},  # refused (400)
+    ]
+    for payload in payloads:
+        post(client, payload)
+    assert not CallEvent.objects.filter(answered_at__isnull=True).exists()
+    assert CallEvent.objects.count() == 4

@@ -120,6 +120,7 @@ class Simulation:
             ("offered", "rung", "answered", "abandoned", "completed", "wrapped", "breaks", "errors"), 0
         )
         self.latencies: list[float] = []
+        self.refused: dict[str, int] = {}
         self.answered: dict[str, asyncio.Event] = {}
         self.callers: list[asyncio.Task] = []
         self.arrivals_over = False
@@ -151,7 +152,7 @@ class Simulation:
         p99 = sorted(self.latencies)[int(len(self.latencies) * 0.99) - 1] * 1000 if len(self.latencies) > 1 else p50
         return (
             f"offered {c['offered']}, rung {c['rung']}, answered {c['answered']}, abandoned {c['abandoned']}, "
-            f"wrapped up {c['wrapped']}, breaks {c['breaks']}, errors {c['errors']}; "
+            f"wrapped up {c['wrapped']}, breaks {c['breaks']}, errors {c['errors']}, accepts refused {self.refused or 0}; "
             f"event latency p50 {p50:.0f} ms, p99 {p99:.0f} ms"
         )
 
@@ -243,7 +244,11 @@ class Simulation:
         await asyncio.sleep(self.rng.expovariate(1 / self.o["answer_mean"]))
         accepted = await self.request("POST", f"/api/calls/{call_pk}/accept/", headers=headers)
         if accepted is None or accepted.status_code != 200:
-            return  # the caller hung up meanwhile, or the offer rang out
+            # The caller hung up meanwhile, or the offer rang out: counted, with the reason.
+            if accepted is not None:
+                reason = f"{accepted.status_code} {accepted.json().get('code', '')}"
+                self.refused[reason] = self.refused.get(reason, 0) + 1
+            return
         call_id = accepted.json()["call_id"]
         if call_id in self.answered:
             self.answered[call_id].set()
