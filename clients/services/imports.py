@@ -460,8 +460,8 @@ class _Writer:
             return _("the client of line %(line)d") % {"line": self.created_at_line[client.pk]}
         return _("client #%(id)d") % {"id": client.pk}
 
-    def write(self, batch: list[_Row], report: ImportReport, progress) -> None:
-        numbers = {n for row in batch for n in row.numbers}
+    def write(self, batch: list["_Row | RowResult"], report: ImportReport, progress) -> None:
+        numbers = {n for row in batch if isinstance(row, _Row) for n in row.numbers}
         unknown = [n for n in numbers if n not in self.owner]
         self.owner.update(_owners_of(unknown))
         dnc_numbers = _do_not_call_among(list(numbers))
@@ -476,6 +476,9 @@ class _Writer:
         new_dnc: list[_NewClient | Client] = []
         results: list[tuple[RowResult, _NewClient | Client | None]] = []
         for row in batch:
+            if isinstance(row, RowResult):  # rejected while checked
+                results.append((row, None))
+                continue
             owners: dict[int, _NewClient | Client] = {}
             for n in row.numbers:
                 client = pending.get(n) or (stored[self.owner[n]] if n in self.owner else None)
@@ -609,7 +612,7 @@ def clients_import(
     width = len(columns)
     try:
         with transaction.atomic():
-            batch: list[_Row] = []
+            batch: list[_Row | RowResult] = []
             first_line = 2
             for cells in reader:
                 last_line = lines.number
@@ -626,16 +629,9 @@ def clients_import(
                     ]
                 else:
                     row, errors = checker.row(line, dict(zip(columns, cells, strict=True)))
-                if errors:
-                    if batch:
-                        writer.write(batch, report, progress)
-                        batch = []
-                    result = RowResult(line, RowStatus.REJECTED, messages=tuple(errors))
-                    report.rows.append(result)
-                    if progress:
-                        progress(result)
-                    continue
-                batch.append(row)
+                # A rejected row keeps its place in the batch, so the report stays in file
+                # order and a file with many bad rows is still written in full batches.
+                batch.append(RowResult(line, RowStatus.REJECTED, messages=tuple(errors)) if errors else row)
                 if len(batch) >= BATCH_SIZE:
                     writer.write(batch, report, progress)
                     batch = []
