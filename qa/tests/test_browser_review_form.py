@@ -6,7 +6,7 @@ from qa import services
 from qa.models import Review
 from qa.tests.factories import CallFactory, make_scorecard
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_scoring_a_call_with_the_keyboard_only(live_asgi_server, browser, agent_alice):

@@ -268,7 +268,7 @@ def test_score_is_stored_as_decimal(qa_quinn, agent_alice, version):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_analysts_starting_the_same_call_at_once_get_one_review(require_postgres):
     import threading
 

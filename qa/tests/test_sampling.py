@@ -145,7 +145,7 @@ def test_every_qa_periodic_task_is_a_registered_task(db):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_runs_never_sample_a_call_twice(require_postgres):
     analysts = [UserFactory(username=f"cqa{i}", roles=["qa_analyst"]) for i in range(2)]
     agents = [AgentFactory() for _ in range(4)]
