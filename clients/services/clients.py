@@ -1,11 +1,13 @@
 """Writes on client records: numbers, do-not-call, the access log."""
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contactcenter.errors import ApplicationError, Conflict
 
+from ..dialing import is_known_zone
 from ..models import CampaignMember, Client, ClientAccessLog, ClientPhone, DoNotCallNumber
 from ..selectors import phone_to_e164
 
@@ -126,10 +128,6 @@ def client_update(*, client: Client, by=None, **fields) -> Client:
         raise DoNotCallError(
             _("A do-not-call request is for good: it cannot be withdrawn."), fields={"do_not_call": "true"}
         )
-    from django.core.exceptions import ValidationError
-
-    from ..dialing import is_known_zone
-
     if fields.get("time_zone") and not is_known_zone(fields["time_zone"]):
         raise ApplicationError(_("Unknown time zone."), fields={"time_zone": fields["time_zone"]})
     with transaction.atomic():

@@ -181,3 +181,16 @@ def test_bad_client_ids_are_404_not_500(client, manager_mia):
     client.force_login(manager_mia)
     assert client.get("/clients/999999/").status_code == 404
     assert client.get("/api/clients/999999/").status_code == 404
+
+
+def test_contact_details_change_through_the_api_with_field_errors(client, agent_alice, client_in_a, client_outside):
+    client.force_login(agent_alice.user)
+    url = reverse("api-client-detail", args=[client_in_a.pk])
+    response = client.patch(url, {"email": "jeanne@example.test", "city": "LYON"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["email"] == "jeanne@example.test"
+    response = client.patch(url, {"time_zone": "Mars/Olympus"}, content_type="application/json")
+    assert response.status_code == 400 and "time_zone" in response.json()["errors"]
+    response = client.patch(url, {"email": "not-an-email"}, content_type="application/json")
+    assert response.status_code == 400
+    outside = reverse("api-client-detail", args=[client_outside.pk])
+    assert client.patch(outside, {"city": "X"}, content_type="application/json").status_code == 404
