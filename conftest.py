@@ -104,6 +104,7 @@ def pytest_collection_modifyitems(config, items):
 
     from django.conf import settings
 
+    _restore_migration_rows_after_transactional_tests(items)
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     if on_postgres or os.environ.get("CI"):
         return
@@ -111,6 +112,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _restore_migration_rows_after_transactional_tests(items):
+    """A transactional test ends by emptying every table, which also removes the rows data
+    migrations made (role groups and their permissions, beat schedules): the tests after it
+    would then see no roles. Serialized rollback puts those rows back."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+            "transactional_db" in item.fixturenames or "live_asgi_server" in item.fixturenames
+        )
+        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            kwargs = dict(marker.kwargs) if marker is not None else {}
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs))
 
 
 @pytest.fixture

@@ -357,3 +357,16 @@ try:
 except ValueError:
     raise ImproperlyConfigured("SCHEDULING_DAYOFF_DEADLINE_TIME must be a time like 12:00") from None
 SCHEDULING_DAYOFF_REMINDER_HOURS = env_int("SCHEDULING_DAYOFF_REMINDER_HOURS", 48)
+
+# --- Quality (qa app; docs/quality.md) -----------------------------------------------
+# Calls sampled per agent and week for QA review.
+QA_SAMPLE_PER_AGENT = env_int("QA_SAMPLE_PER_AGENT", 2)
+# Evaluation period in months (must divide a year).
+QA_EVALUATION_PERIOD_MONTHS = env_int("QA_EVALUATION_PERIOD_MONTHS", 1)
+if QA_EVALUATION_PERIOD_MONTHS not in (1, 2, 3, 4, 6, 12):
+    raise ImproperlyConfigured("QA_EVALUATION_PERIOD_MONTHS must divide a year: 1, 2, 3, 4, 6 or 12")
+# Days of self-reported results re-checked every night.
+QA_SELF_REPORT_RECHECK_DAYS = env_int("QA_SELF_REPORT_RECHECK_DAYS", 7)
+# First-contact resolution: a repeat call from the same number within this many days means
+# the first one did not resolve the matter (calls/kpis.py and qa/performance.py).
+FCR_WINDOW_DAYS = env_int("FCR_WINDOW_DAYS", 7)
