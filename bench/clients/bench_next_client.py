@@ -7,9 +7,9 @@ Creates a scratch database (bench_clients, see benchdb.py) with one running camp
 `--members` members (due over the past week; 5 % of the clients live in Asia/Tokyo, out
 of calling hours at the benchmark's instant, so the "move a zone to its next opening"
 path runs; 1 % became do-not-call after joining), then `--repeat` times: 20 threads, one
-per agent, pressing "next client" all at the same moment (a barrier), `--pulls` times,
-each recording a "no answer" after each pull (what an agent does), all at a fixed
-instant of the queue (a Wednesday 15:00 in Paris). Measures
+per agent, pressing "next client" all at the same moment (a barrier), `--pulls` times;
+once all 20 have their client each records a "no answer" (what an agent does), then the
+next round. The queue's clock is fixed (a Wednesday 15:00 in Paris). Measures
 the latency of each clients.services.campaign_next_member call and checks that no member
 was handed twice and no do-not-call client was handed. Exit status 0 when the median p99
 is under 50 ms and nothing was handed twice.
@@ -116,11 +116,14 @@ def run_round(campaign, agents, pulls: int, now: datetime) -> dict:
         mine, got = [], []
         try:
             for _ in range(pulls):
-                # The 20 agents press "next client" at the same instant, every round.
+                # The 20 agents press "next client" at the same instant, every round; each
+                # records its outcome once all 20 have their client (what is measured is
+                # pulls against pulls, not against the other agents' wrap-up).
                 barrier.wait()
                 start = time.perf_counter()
                 member = campaign_next_member(campaign=campaign, agent=agent, now=now)
                 mine.append(time.perf_counter() - start)
+                barrier.wait()
                 if member is None:
                     continue
                 got.append(member.pk)
