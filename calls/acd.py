@@ -17,11 +17,10 @@ Why the pass is sound under concurrency is written in calls/locks.py.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from agents.models import Agent, AgentSkill
@@ -31,14 +30,43 @@ from .locks import commit_asynchronously, retry_on_conflict, take_routing_lock
 from .models import AgentPresence, Call, Queue
 
 
-@retry_on_conflict
-def route_waiting_calls(*, now: datetime | None = None, then: Callable[[], object] | None = None) -> list[Call]:
-    """Run one routing pass: expire overdue reservations and wrap-ups, then give every
-    waiting call that has an eligible free agent to the right one. Returns the calls rung.
+def route_waiting_calls(*, now: datetime | None = None) -> list[Call]:
+    """Run routing: expire overdue reservations and wrap-ups, then give every waiting call that
+    has an eligible free agent to the right one. Returns the calls rung.
 
     Call it after the change that may create a match has committed (see calls/locks.py);
-    running it again at once finds nothing to do. `then` runs inside the pass's transaction
-    once matching is done (the telephony API stores its answer there: one commit fewer)."""
+    running it again at once finds nothing to do. Without a free agent and a waiting call
+    (and nothing overdue), no match is possible and the locked pass is skipped: that check
+    runs after the change committed, and every later change that makes a match possible
+    runs routing again after its own commit. Expiring creates such a change inside a pass,
+    so a pass that expired something is followed by another, after its commit."""
+    rung: list[Call] = []
+    while _worth_a_pass(now or timezone.now()):
+        made, expired = _pass(now=now)
+        rung += made
+        if not expired:
+            break
+    return rung
+
+
+def _worth_a_pass(now: datetime) -> bool:
+    """Whether a pass could do anything: something overdue, or a free agent and a waiting call."""
+    overdue = Call.objects.filter(
+        Q(state=Call.State.RINGING, reservation_expires_at__lte=now)
+        | Q(state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now)
+    )
+    if overdue.exists():
+        return True
+    return (
+        AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
+        and Call.objects.filter(state=Call.State.QUEUED).exists()
+    )
+
+
+@retry_on_conflict
+def _pass(*, now: datetime | None) -> tuple[list[Call], bool]:
+    """One routing pass in its own transaction, under the routing lock. Returns (calls rung,
+    whether it expired anything)."""
     with transaction.atomic():
         take_routing_lock()
         # Released at commit: not held across a disk flush (durability: see calls/locks.py).
@@ -46,29 +74,37 @@ def route_waiting_calls(*, now: datetime | None = None, then: Callable[[], objec
         # The clock is read once the lock is held: passes are ordered, and so are their times.
         now = now or timezone.now()
         queues = {q["id"]: q for q in Queue.objects.values(*_QUEUE_FIELDS)}
-        _expire_reservations(now=now)
-        _expire_wrap_ups(now=now, queues=queues)
+        expired = _expire(now=now)
         rung = []
         while True:
             made, retry = _match(now=now, queues=queues)
             rung += made
             if not retry:
                 break
-        if then is not None:
-            then()
-    return rung
+    return rung, expired
 
 
-_QUEUE_FIELDS = ("id", "priority", "required_skill_id", "required_language_id", "reservation_timeout_s", "wrap_up_s")
+_QUEUE_FIELDS = ("id", "priority", "required_skill_id", "required_language_id", "reservation_timeout_s")
 
 
-def _expire_reservations(*, now: datetime) -> None:
-    """Calls ringing past their reservation go back to their place; the agent goes on break
-    ("missed") so the next call does not ring on an empty desk."""
-    # Lock order (locks.py): each call, then its agent's presence.
+def _expire(*, now: datetime) -> bool:
+    """Calls ringing past their reservation go back to their place, and the agent goes on break
+    ("missed") so the next call does not ring on an empty desk. Wrap-ups longer than their
+    queue's wrap-up time end: the call is completed (its outcome may still be recorded once)
+    and the agent is free. One query finds both, in the common case nothing."""
+    overdue = Q(state=Call.State.RINGING, reservation_expires_at__lte=now) | Q(
+        state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now
+    )
+    candidates = list(Call.objects.filter(overdue).values_list("pk", "state"))
+    if not candidates:
+        return False
+    rang_out = [pk for pk, state in candidates if state == Call.State.RINGING]
+    wrapped = [pk for pk, state in candidates if state == Call.State.WRAP_UP]
+    # Lock order (locks.py): each call, then its agent's presence. The filter is checked again
+    # on the locked row: an agent may have answered it in the meantime.
     for call in (
         Call.objects.select_for_update()
-        .filter(state=Call.State.RINGING, reservation_expires_at__lte=now)
+        .filter(pk__in=rang_out, state=Call.State.RINGING, reservation_expires_at__lte=now)
         .order_by("pk")
     ):
         presence = services._presence_for_update(agent_id=call.agent_id, now=now)
@@ -81,24 +117,13 @@ def _expire_reservations(*, now: datetime) -> None:
                 now=now,
                 cause=f"missed {call.external_id}",
             )
-
-
-def _expire_wrap_ups(*, now: datetime, queues: dict) -> None:
-    """Wrap-ups longer than their queue's wrap-up time end: the call is completed (its outcome
-    may still be recorded once) and the agent is free."""
-    limits = [q["wrap_up_s"] for q in queues.values() if q["wrap_up_s"]]
-    if not limits:
-        return
-    candidates = Call.objects.filter(
-        state=Call.State.WRAP_UP, queue__wrap_up_s__gt=0, ended_at__lte=now - timedelta(seconds=min(limits))
-    ).values_list("pk", "queue_id", "ended_at")
-    overdue = [
-        pk
-        for pk, queue_id, ended_at in candidates
-        if ended_at + timedelta(seconds=queues[queue_id]["wrap_up_s"]) <= now
-    ]
-    for call in Call.objects.select_for_update().filter(pk__in=overdue, state=Call.State.WRAP_UP).order_by("pk"):
+    for call in (
+        Call.objects.select_for_update()
+        .filter(pk__in=wrapped, state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now)
+        .order_by("pk")
+    ):
         services._call_complete_wrap_up(call=call, now=now, cause="wrap-up time over")
+    return True
 
 
 def _match(*, now: datetime, queues: dict) -> tuple[list[Call], bool]:

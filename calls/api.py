@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from clients.selectors import phone_to_e164
 
-from . import selectors, services, telephony
+from . import realtime, selectors, services, telephony
 from .models import AgentPresence, Call, Callback, CallEvent, Disposition, Queue
 
 # --- Telephony events -------------------------------------------------------------------------
@@ -213,6 +213,10 @@ class AgentStatusInput(serializers.Serializer):
 class AgentStatusApi(APIView):
     """The agent's own status: available, break (with a reason) or offline."""
 
+    def dispatch(self, request, *args, **kwargs):
+        with realtime.batch():
+            return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(request=AgentStatusInput, responses={200: PresenceSerializer, 403: ERROR, 409: ERROR})
     def post(self, request):
         agent = selectors.agent_for_user(user=request.user)
@@ -236,7 +240,12 @@ def _valid(serializer_class, request) -> dict:
 
 
 class _AgentCallAction(APIView):
-    """Base of the agent's call actions: on their own calls only (404 otherwise)."""
+    """Base of the agent's call actions: on their own calls only (404 otherwise). A request's
+    pushes to desks and wallboards go out together once it is done (realtime.batch)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with realtime.batch():
+            return super().dispatch(request, *args, **kwargs)
 
     def respond(self, request, call: Call) -> Response:
         services.calls_sweep_if_due()

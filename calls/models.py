@@ -187,6 +187,8 @@ class Call(models.Model):
     reservation_expires_at = models.DateTimeField(_("reservation expires at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # When the wrap-up ends by itself (ended_at + the queue's wrap-up time); empty: no limit.
+    wrap_up_expires_at = models.DateTimeField(_("wrap-up ends at"), null=True, blank=True)
     wrap_up_done_at = models.DateTimeField(_("wrap-up done at"), null=True, blank=True)
     wait_s = models.PositiveIntegerField(_("wait (s)"), default=0)
     talk_s = models.PositiveIntegerField(_("talk (s)"), default=0)
@@ -218,6 +220,7 @@ class Call(models.Model):
             # The routing scan: waiting calls of a queue in arrival order.
             models.Index(fields=["queue", "offered_at", "id"], condition=Q(state="queued"), name="call_waiting_idx"),
             models.Index(fields=["reservation_expires_at"], condition=Q(state="ringing"), name="call_ringing_idx"),
+            models.Index(fields=["wrap_up_expires_at"], condition=Q(state="wrap_up"), name="call_wrap_up_idx"),
         ]
         constraints = [
             # An agent holds at most one call at a time (ringing, talking or wrapping up):

@@ -19,6 +19,9 @@ Groups and messages (each has a `type`; Channels maps "call.offered" to a consum
   and {"type": "callback.updated", ...} for callbacks of the queue.
 """
 
+import asyncio
+import contextlib
+import contextvars
 import logging
 
 from asgiref.sync import async_to_sync
@@ -39,15 +42,34 @@ def queue_group(queue_id: int) -> str:
 
 
 def send(group: str, message: dict) -> None:
-    """Send now (after commit). A push that fails is logged, never raised: the state is in the
-    database, and a desk or wallboard resyncs from the API."""
-    layer = get_channel_layer()
-    if layer is None:
+    """Send now (after commit), or at the end of the current batch(). A push that fails is
+    logged, never raised: the state is in the database, and a desk or wallboard resyncs from
+    the API."""
+    outbox = _outbox.get()
+    if outbox is not None:
+        outbox.append((group, message))
         return
+    _send_all([(group, message)])
+
+
+def _send_all(messages: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all():
+        results = await asyncio.gather(
+            *[layer.group_send(group, message) for group, message in messages], return_exceptions=True
+        )
+        for (group, _message), result in zip(messages, results, strict=True):
+            if isinstance(result, Exception):
+                logger.error("calls: push to %s failed: %r", group, result)
+
     try:
-        async_to_sync(layer.group_send)(group, message)
+        # One hop to the event loop for all of a request's messages, sent concurrently.
+        async_to_sync(send_all)()
     except Exception:  # a broken channel layer must not fail the request that committed
-        logger.exception("calls: push to %s failed", group)
+        logger.exception("calls: pushes failed")
 
 
 def _iso(value):
@@ -141,7 +163,41 @@ class _QueueStatusPush:
         push_queue_status(self.queue_id)
 
 
+_coalescing: contextvars.ContextVar[set | None] = contextvars.ContextVar("calls_queue_pushes", default=None)
+_outbox: contextvars.ContextVar[list | None] = contextvars.ContextVar("calls_outbox", default=None)
+
+
+@contextlib.contextmanager
+def batch():
+    """Around the several transactions of one request: messages committed inside wait for the
+    end of the block and go out together; queue status goes once per queue, with the state
+    at that moment."""
+    if _coalescing.get() is not None:
+        yield
+        return
+    pending: set = set()
+    outbox: list = []
+    queues_token = _coalescing.set(pending)
+    outbox_token = _outbox.set(outbox)
+    try:
+        yield
+    finally:
+        _coalescing.reset(queues_token)
+        try:
+            for queue_id in sorted(pending):
+                push_queue_status(queue_id)
+        finally:
+            _outbox.reset(outbox_token)
+            _send_all(outbox)
+
+
 def queue_changed(queue_id: int) -> None:
+    pending = _coalescing.get()
+    if pending is not None:
+        # Sent at the end of the block. Only what commits may be announced: a block whose
+        # transaction rolls back leaves a push of the unchanged state, which says nothing new.
+        pending.add(queue_id)
+        return
     if connection.in_atomic_block:
         for _sids, func, _robust in connection.run_on_commit:
             if isinstance(func, _QueueStatusPush) and func.queue_id == queue_id:
@@ -153,6 +209,9 @@ def next_seq(queue_id: int) -> int:
     """The next sequence number of a queue's status messages (atomic in Redis; per process
     with the local cache of the single-process mode, which is then the only process)."""
     key = f"calls:queue-seq:{queue_id}"
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is not None:  # Redis: INCR creates the key, one round trip
+        return int(client(key, write=True).incr(cache.make_and_validate_key(key)))
     cache.add(key, 0, timeout=None)
     try:
         return cache.incr(key)

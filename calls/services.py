@@ -303,28 +303,26 @@ def call_offer(
     """A caller reaches a queue: the call waits there, in arrival order (helper: no routing).
 
     Returns (call, created). A second offer of the same PBX call is not an error: the
-    existing call comes back unchanged. Callbacks still pending for the number in this
-    queue are cancelled: the person called again."""
+    existing call comes back unchanged (an IntegrityError when both are inserted at the same
+    moment: run it again). Callbacks still pending for the number in this queue are
+    cancelled: the person called again."""
     from clients.selectors import client_find_by_number
 
     existing = Call.objects.filter(external_id=external_id).first()
     if existing is not None:
         return existing, False
     client = client_find_by_number(number=caller_number)
-    try:
-        with transaction.atomic():
-            call = Call.objects.create(
-                external_id=external_id,
-                direction=direction,
-                caller_number=caller_number,
-                client=client,
-                queue=queue,
-                state=Call.State.QUEUED,
-                offered_at=offered_at,
-            )
-    except IntegrityError:
-        # The same PBX call offered at the same moment under another event id: keep the first.
-        return Call.objects.get(external_id=external_id), False
+    # The same PBX call offered at the same moment under another event id makes this insert
+    # fail on the unique PBX id once the first commits: the caller runs again and finds it.
+    call = Call.objects.create(
+        external_id=external_id,
+        direction=direction,
+        caller_number=caller_number,
+        client=client,
+        queue=queue,
+        state=Call.State.QUEUED,
+        offered_at=offered_at,
+    )
     CallStateChange.objects.create(call=call, from_state="", to_state=Call.State.QUEUED, at=offered_at, cause=cause)
     for callback in (
         Callback.objects.select_for_update()
@@ -487,7 +485,9 @@ def _call_end(
     call.hold_s = max(0, int(hold_s or 0))
     call.talk_s = max(0, seconds_between(now, call.answered_at) - call.hold_s)
     call.end_reason = reason
-    fields = ["ended_at", "hold_s", "talk_s", "end_reason"]
+    if call.queue.wrap_up_s:
+        call.wrap_up_expires_at = now + timedelta(seconds=call.queue.wrap_up_s)
+    fields = ["ended_at", "hold_s", "talk_s", "end_reason", "wrap_up_expires_at"]
     if recording_url:
         call.recording_url = recording_url
         fields.append("recording_url")
@@ -515,13 +515,14 @@ def _call_complete_wrap_up(*, call: Call, now: datetime, cause: str, by=None, fi
     """Wrap-up over: the call is completed and its agent free (idle from now)."""
     call.wrap_up_done_at = now
     call.wrap_up_s = seconds_between(now, call.ended_at)
+    call.wrap_up_expires_at = None
     call_transition(
         call=call,
         to=Call.State.COMPLETED,
         now=now,
         cause=cause,
         by=by,
-        fields=("wrap_up_done_at", "wrap_up_s", *fields),
+        fields=("wrap_up_done_at", "wrap_up_s", "wrap_up_expires_at", *fields),
     )
     presence = _presence_for_update(agent_id=call.agent_id, now=now)
     if presence.current_call_id == call.pk and presence.state == AgentPresence.State.WRAP_UP:

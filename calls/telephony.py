@@ -5,12 +5,13 @@ An event is processed in one or two short transactions:
      to its call, with the call's row locks; a refused event is recorded with its 4xx
      answer and leaves the call untouched (its own savepoint). When the event cannot
      create a match, its answer (the call as it now stands) is stored here too;
-  2. otherwise (a call joined a queue, a ringing agent was freed) a routing pass runs
-     after that commit (calls/acd.py), and the answer is stored in the pass's own
-     transaction, with compare-and-set: the first answer stored is the one every replay gets.
-  3. last, answered_at is stored in a synchronous commit, outside the routing lock: its disk
-     flush makes 1 and 2 durable too (they commit asynchronously, so the routing lock is
-     never held across a flush; see calls/locks.py). Only then is the answer sent.
+  2. otherwise (a call joined a queue, a ringing agent was freed) routing runs after that
+     commit (calls/acd.py), in transactions of its own;
+  3. last, outside the routing lock, the answer (the call as it now stands) is stored once,
+     with compare-and-set (the first answer stored is the one every replay gets), with
+     answered_at, in a synchronous commit: its disk flush makes 1 and 2 durable too (they
+     commit asynchronously, so the routing lock is never held across a flush; see
+     calls/locks.py). Only then is the answer sent.
 A replay (same event id, same body) returns the stored answer and changes nothing; the
 same id with another body is refused with 409. If the first delivery died between
 1 and 2, its replay finishes step 2 instead (and step 3, if it had not happened).
@@ -37,9 +38,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contactcenter.errors import ApplicationError, NotFound
+from contactcenter.errors import ApplicationError, Conflict, NotFound
 
-from . import acd, services
+from . import acd, realtime, services
 from .locks import commit_asynchronously, retry_on_conflict
 from .models import Call, CallEvent
 from .selectors import call_answer
@@ -77,17 +78,26 @@ def event_receive(*, payload: dict, data: dict | None, errors: dict | None) -> A
     """Process one signed telephony event (payload as received; data as validated, or the
     field errors). Safe to call any number of times with the same event."""
     event_id = payload["event_id"]
-    body_sha256 = payload_sha256(payload)
-    event, replay, route = _record_and_apply(
-        event_id=event_id, payload=payload, sha=body_sha256, data=data, errors=errors
-    )
-    if replay is not None:
-        if event is not None:
-            _flush(event.pk)  # refused: its answer was recorded in transaction 1
-        return replay
-    answer = _route_and_answer(event) if route else _answer_from(event)
-    _flush(event.pk)
-    return answer
+    sha = payload_sha256(payload)
+    with realtime.batch():  # the event's pushes go out together, one wallboard update per queue
+        if errors:
+            event, replay = _record_refusal(
+                event_id=event_id,
+                payload=payload,
+                sha=sha,
+                data=None,
+                status=400,
+                body={"detail": _("Invalid event."), "code": "invalid", "errors": errors},
+            )
+            route = False
+        else:
+            event, replay, route = _record_and_apply(event_id=event_id, payload=payload, sha=sha, data=data)
+        if replay is not None:
+            return replay
+        if route:
+            acd.route_waiting_calls()
+        # Durable first (transaction 3); the batched pushes go out as the block ends.
+        return _answer_and_flush(event)
 
 
 def _flush(event_pk: int) -> None:
@@ -96,64 +106,79 @@ def _flush(event_pk: int) -> None:
     CallEvent.objects.filter(pk=event_pk, answered_at__isnull=True).update(answered_at=timezone.now())
 
 
+def _new_event(*, event_id: str, payload: dict, sha: str, data: dict | None) -> CallEvent:
+    return CallEvent(
+        event_id=event_id,
+        type=str(payload.get("type", ""))[:32],
+        external_call_id=str(payload.get("call_id", ""))[:100],
+        occurred_at=(data or {}).get("occurred_at"),
+        payload=payload,
+        body_sha256=sha,
+    )
+
+
 @retry_on_conflict
-def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict | None, errors: dict | None):
-    """Transaction 1. Returns (event, replay answer or None, whether to route)."""
-    with transaction.atomic():
-        commit_asynchronously()  # made durable by transaction 3, before anything is answered
+def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict):
+    """Transaction 1: apply the event to its call and record it, with its answer when no
+    routing follows. Returns (event, replay answer or None, whether to route).
+
+    The event row is inserted last, in the same transaction: a second delivery of the same
+    event waits on the call's row lock (or on the new call's unique PBX id), then fails on
+    the unique event id and is answered as a replay. A refused event rolls everything back
+    and is recorded by itself."""
+    for _attempt in range(3):
         try:
             with transaction.atomic():
-                event = CallEvent.objects.create(
-                    event_id=event_id,
-                    type=str(payload.get("type", ""))[:32],
-                    external_call_id=str(payload.get("call_id", ""))[:100],
-                    occurred_at=(data or {}).get("occurred_at"),
-                    payload=payload,
-                    body_sha256=sha,
+                commit_asynchronously()  # made durable by transaction 3, before anything is answered
+                call, was, result, detail = _apply(event_id=event_id, data=data)
+                # Routing can only find something new if a call joined a queue or a ringing agent was freed.
+                route = result == CallEvent.Result.APPLIED and (
+                    data["type"] == CallEvent.Type.OFFERED or was == Call.State.RINGING
                 )
-        except IntegrityError:
-            # Already received (maybe this very moment: the insert waited for that commit).
-            return None, _replay(event_id=event_id, sha=sha), False
-        if errors:
-            _refuse(event, status=400, body={"detail": _("Invalid event."), "code": "invalid", "errors": errors})
-            return event, _stored(event), False
-        try:
-            with transaction.atomic():  # a refused event leaves its call untouched
-                call, was, result, detail = _apply(event=event, data=data)
+                event = _new_event(event_id=event_id, payload=payload, sha=sha, data=data)
+                event.call = call
+                event.result = result
+                event.detail = detail[:255]
+                if not route:
+                    # Nothing more will change: the answer is stored with the event, in this commit.
+                    event.response = {**call_answer(call), "result": result, "detail": event.detail}
+                    event.response_status = 200
+                event.save(force_insert=True)
+            return event, None, route
         except ApplicationError as exc:
-            event.call = Call.objects.filter(external_id=data["call_id"]).first()
             body = {"detail": exc.message, "code": exc.code}
             if exc.fields:
                 body["errors"] = exc.fields
-            _refuse(event, status=exc.status_code, body=body, detail=exc.message)
-            return event, _stored(event), False
-        event.call = call
-        event.result = result
-        event.detail = detail[:255]
-        # Routing can only find something new if a call joined a queue or a ringing agent was freed.
-        route = result == CallEvent.Result.APPLIED and (
-            (data["type"] == CallEvent.Type.OFFERED) or was == Call.State.RINGING
-        )
-        fields = ["call", "result", "detail"]
-        if not route:
-            # Nothing more will change: the answer is stored with the event, in this commit.
-            event.response = _answer_body(event)
-            event.response_status = 200
-            fields += ["response", "response_status"]
-        event.save(update_fields=fields)
-        return event, None, route
+            event, replay = _record_refusal(
+                event_id=event_id, payload=payload, sha=sha, data=data, status=exc.status_code, body=body
+            )
+            return event, replay, False
+        except IntegrityError:
+            # The same event delivered at the same moment (its row now exists: a replay), or the
+            # same PBX call offered under two event ids at once (try again: now it exists).
+            if CallEvent.objects.filter(event_id=event_id).exists():
+                return None, _replay(event_id=event_id, sha=sha), False
+    raise Conflict(_("The event could not be recorded; send it again."), code="retry")
 
 
-def _refuse(event: CallEvent, *, status: int, body: dict, detail: str = "") -> None:
-    event.result = CallEvent.Result.REJECTED
-    event.detail = (detail or body.get("detail", ""))[:255]
-    event.response_status = status
-    event.response = json.loads(json.dumps(body, default=str))
-    event.save(update_fields=["call", "result", "detail", "response_status", "response"])
-
-
-def _stored(event: CallEvent) -> Answer:
-    return Answer(status=event.response_status, body=event.response)
+@retry_on_conflict
+def _record_refusal(*, event_id: str, payload: dict, sha: str, data: dict | None, status: int, body: dict):
+    """Record a refused event with its 4xx answer (the call is untouched). Returns (event, answer)."""
+    try:
+        with transaction.atomic():
+            commit_asynchronously()
+            event = _new_event(event_id=event_id, payload=payload, sha=sha, data=data)
+            if data is not None:
+                event.call = Call.objects.filter(external_id=data["call_id"]).first()
+            event.result = CallEvent.Result.REJECTED
+            event.detail = str(body.get("detail", ""))[:255]
+            event.response_status = status
+            event.response = json.loads(json.dumps(body, default=str))
+            event.save(force_insert=True)
+    except IntegrityError:
+        return None, _replay(event_id=event_id, sha=sha)
+    _flush(event.pk)
+    return event, Answer(status=status, body=event.response)
 
 
 def _replay(*, event_id: str, sha: str) -> Answer:
@@ -169,12 +194,11 @@ def _replay(*, event_id: str, sha: str) -> Answer:
         )
     if event.response is None:
         # The first delivery stopped before answering: finish it (route, then answer).
-        answer = _route_and_answer(event)
-        _flush(event.pk)
-        return answer
-    if event.answered_at is None:
+        acd.route_waiting_calls()
+    elif event.answered_at is None:
         _flush(event.pk)  # the first delivery may not have reached its flush yet
-    return Answer(status=event.response_status, body=event.response, replay=True, headers={"X-Event-Replay": "1"})
+    answer = _answer_and_flush(event)
+    return Answer(status=answer.status, body=answer.body, replay=True, headers={"X-Event-Replay": "1"})
 
 
 def _event_time(occurred_at: datetime, call: Call | None, now: datetime) -> datetime:
@@ -187,10 +211,10 @@ def _event_time(occurred_at: datetime, call: Call | None, now: datetime) -> date
     return when
 
 
-def _apply(*, event: CallEvent, data: dict):
+def _apply(*, event_id: str, data: dict):
     """Apply a valid event to its call. Returns (call, state before, result, detail)."""
     now = timezone.now()
-    cause = f"event {event.event_id}"
+    cause = f"event {event_id}"
     kind = data["type"]
     if kind == CallEvent.Type.OFFERED:
         call, created = services.call_offer(
@@ -204,7 +228,13 @@ def _apply(*, event: CallEvent, data: dict):
         if created:
             return call, "", CallEvent.Result.APPLIED, ""
         return call, call.state, CallEvent.Result.UNCHANGED, _("The call was already offered.")
-    call = Call.objects.select_for_update().select_related("queue").filter(external_id=data["call_id"]).first()
+    # Only the call's row is locked (of=self), not the joined queue, agent and user rows.
+    call = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("queue", "agent__user")
+        .filter(external_id=data["call_id"])
+        .first()
+    )
     if call is None:
         raise NotFound(
             _("Unknown call: no call.offered was received for this call_id."),
@@ -246,22 +276,18 @@ def _answer_body(event: CallEvent) -> dict:
     return {**call_answer(call), "result": event.result, "detail": event.detail}
 
 
-def _answer_from(event: CallEvent) -> Answer:
-    return Answer(status=event.response_status, body=event.response)
-
-
-def _route_and_answer(event: CallEvent) -> Answer:
-    """Transaction 2: a routing pass, then the call as it now stands stored as the answer,
-    once (compare-and-set), in the pass's transaction."""
-    stored: dict = {}
-
-    def store():
+def _answer_and_flush(event: CallEvent) -> Answer:
+    """Transaction 3, outside the routing lock: the answer (the call as it now stands) stored
+    once, with compare-and-set, and answered_at, in a synchronous commit whose disk flush
+    covers the earlier asynchronous ones. Every delivery of the event answers what is stored."""
+    now = timezone.now()
+    if event.response is None:
         body = _answer_body(event)
-        if CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(response=body, response_status=200):
-            stored["body"] = body
-
-    acd.route_waiting_calls(then=store)
-    if "body" in stored:
-        return Answer(status=200, body=stored["body"])
-    event.refresh_from_db(fields=["response", "response_status"])
-    return Answer(status=event.response_status, body=event.response, replay=True, headers={"X-Event-Replay": "1"})
+        if CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(
+            response=body, response_status=200, answered_at=now
+        ):
+            return Answer(status=200, body=body)
+        event.refresh_from_db(fields=["response", "response_status", "answered_at"])
+    elif event.answered_at is None:
+        _flush(event.pk)
+    return Answer(status=event.response_status, body=event.response)
