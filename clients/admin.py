@@ -179,8 +179,25 @@ class ClientAccessLogAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
 
 
+class DoNotCallNumberForm(forms.ModelForm):
+    class Meta:
+        model = DoNotCallNumber
+        fields = ["number", "source"]
+
+    def clean_number(self):
+        e164 = selectors.phone_to_e164(self.cleaned_data["number"])
+        if e164 is None:
+            raise forms.ValidationError(_("Not a valid phone number."))
+        if DoNotCallNumber.objects.filter(number=e164).exists():
+            raise forms.ValidationError(_("This number is already on the list."))
+        return e164
+
+
 @admin.register(DoNotCallNumber)
 class DoNotCallNumberAdmin(admin.ModelAdmin):
+    """The do-not-call list: numbers are added (normalised), never changed or removed."""
+
+    form = DoNotCallNumberForm
     list_display = ("number", "client", "source", "created_at", "created_by")
     search_fields = ("number",)
     readonly_fields = ("client", "created_at", "created_by")
@@ -193,12 +210,8 @@ class DoNotCallNumberAdmin(admin.ModelAdmin):
         return False  # for good
 
     def save_model(self, request, obj, form, change):
-        e164 = selectors.phone_to_e164(obj.number)
-        if e164 is None:
-            raise PermissionDenied
-        obj.number = e164
         obj.created_by = request.user
-        obj.client = Client.objects.filter(phones__number=e164).first()
+        obj.client = Client.objects.filter(phones__number=obj.number).first()
         super().save_model(request, obj, form, change)
         if obj.client is not None:
             services.client_mark_do_not_call(client=obj.client, by=request.user, source="back office")

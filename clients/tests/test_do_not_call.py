@@ -105,3 +105,18 @@ def test_ticking_do_not_call_in_the_back_office_empties_the_queues(client, manag
     assert response.status_code == 302, response.content.decode()[:2000]
     assert CampaignMember.objects.get(client=client_in_a).state == "excluded"
     assert DoNotCallNumber.objects.filter(number=phone.number).exists()
+
+
+def test_a_number_added_to_the_list_in_the_back_office_is_normalised_and_flags_its_client(
+    client, manager_mia, campaign_a, client_in_a
+):
+    number = client_in_a.phones.get().number
+    client.force_login(manager_mia)
+    url = reverse("admin:clients_donotcallnumber_add")
+    response = client.post(url, {"number": "12", "source": "courrier"})
+    assert response.status_code == 200 and "Not a valid phone number." in response.content.decode()
+    response = client.post(url, {"number": "0" + number[3:], "source": "courrier"})
+    assert response.status_code == 302
+    assert DoNotCallNumber.objects.get().number == number
+    client_in_a.refresh_from_db()
+    assert client_in_a.do_not_call and CampaignMember.objects.get(client=client_in_a).state == "excluded"
