@@ -42,7 +42,7 @@ def bench_instant() -> datetime:
     return datetime(day.year, day.month, day.day, 15, 0, tzinfo=paris)
 
 
-def seed(members: int, now: datetime):
+def seed(members: int, now: datetime, tokyo_every: int):
     from datetime import time as clock
 
     from django.db import connection
@@ -76,10 +76,10 @@ def seed(members: int, now: datetime):
             INSERT INTO clients_client (full_name, email, address_line, postal_code, city, country, time_zone,
                 current_provider, segment, tags, do_not_call, marketing_consent, notes, created_at, updated_at)
             SELECT 'Client ' || g, '', g || ' rue du Banc', '75011', 'PARIS', 'FR',
-                   CASE WHEN g %% 20 = 0 THEN 'Asia/Tokyo' ELSE '' END, '', '', '', false, true, '', now(), now()
+                   CASE WHEN g %% %s = 0 THEN 'Asia/Tokyo' ELSE '' END, '', '', '', false, true, '', now(), now()
             FROM generate_series(1, %s) AS g
             """,
-            [members],
+            [tokyo_every, members],
         )
         cursor.execute(
             """
@@ -115,6 +115,13 @@ def run_round(campaign, agents, pulls: int, now: datetime) -> dict:
     def agent_loop(agent):
         mine, got = [], []
         try:
+            # Warm up as a desk in use would be: a connection from the pool, one pull not
+            # measured (its outcome recorded like the others).
+            connection.ensure_connection()
+            member = campaign_next_member(campaign=campaign, agent=agent, now=now)
+            if member is not None:
+                got.append(member.pk)
+                outcome_record(by=agent.user, client=member.client, campaign=campaign, kind="no_answer")
             for _ in range(pulls):
                 # The 20 agents press "next client" at the same instant, every round; each
                 # records its outcome once all 20 have their client (what is measured is
@@ -166,6 +173,9 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--pulls", type=int, default=50, help="pulls per agent per round")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--tokyo-every", type=int, default=20, help="one client in N lives in Asia/Tokyo (out of hours); 0: none"
+    )
     args = parser.parse_args()
 
     url = benchdb.bench_database_url()
@@ -173,7 +183,7 @@ def main() -> int:
     benchdb.create_fresh(url)
     benchdb.setup_django(url)
     now = bench_instant()
-    campaign, agents = seed(args.members, now)
+    campaign, agents = seed(args.members, now, args.tokyo_every or args.members + 1)
 
     rounds, every_handed, dnc = [], [], []
     for i in range(args.repeat):
