@@ -11,19 +11,28 @@ Definitions, per queue, over a period (inbound calls offered in it):
   answered + abandoned − short abandons, × 100 (None when nothing to count);
 - ASA (average speed of answer, s): mean wait of the answered calls;
 - AHT (average handle time, s): mean of talk + hold + wrap-up of the completed calls;
-- abandon rate (%): (abandoned − short abandons) / (offered − short abandons) × 100.
+- abandon rate (%): (abandoned − short abandons) / (offered − short abandons) × 100;
+- service-level variants, chosen per queue (Queue.service_level_formula): Asterisk's SL
+  (answered within ÷ answered) and SL2 ((answered within + abandoned within the threshold)
+  ÷ (answered + abandoned));
+- occupancy (%), per agent: handling (on call + wrap-up) ÷ (handling + available, ringing
+  included) × 100, from the presence intervals, clipped to the period;
+- first-contact resolution (%): answered inbound calls after which the same client (or, with
+  no client, the same number) did not call again within settings.FCR_WINDOW_DAYS.
+The formulas, with examples, are in docs/kpis.md.
 Live, per queue: waiting (calls in the queue now, callers on virtual hold included) and
 longest_wait_s (since the oldest waiting call's arrival).
 """
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Avg, Count, F, Min, Q
+from django.conf import settings
+from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from agents.models import Agent, AgentSkill
 
-from .models import AgentPresence, Call
+from .models import AgentPresence, Call, PresenceInterval
 
 
 def today_range(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -50,11 +59,25 @@ def queue_live(queue_ids, *, now: datetime) -> dict[int, dict]:
     return result
 
 
-def service_level_pct(*, answered_within: int, answered: int, abandoned: int, short_abandoned: int) -> float | None:
-    counted = answered + abandoned - short_abandoned
+def service_level_pct(
+    *,
+    answered_within: int,
+    answered: int,
+    abandoned: int,
+    short_abandoned: int,
+    abandoned_within: int = 0,
+    formula: str = "standard",
+) -> float | None:
+    """The service level by the queue's formula (Queue.ServiceLevelFormula, docs/kpis.md)."""
+    if formula == "asterisk_sl":
+        part, counted = answered_within, answered
+    elif formula == "asterisk_sl2":
+        part, counted = answered_within + abandoned_within, answered + abandoned
+    else:
+        part, counted = answered_within, answered + abandoned - short_abandoned
     if counted <= 0:
         return None
-    return round(100.0 * answered_within / counted, 1)
+    return round(100.0 * part / counted, 1)
 
 
 def abandon_rate_pct(*, offered: int, abandoned: int, short_abandoned: int) -> float | None:
@@ -77,9 +100,10 @@ def queue_period(queue_ids, *, start: datetime, end: datetime) -> dict[int, dict
             offered_at__gte=start,
             offered_at__lt=end,
         )
-        .values("queue_id")
+        .values("queue_id", "queue__service_level_formula")
         .annotate(
             offered=Count("pk"),
+            abandoned_within=Count("pk", filter=abandoned & Q(wait_s__lte=F("queue__service_level_threshold_s"))),
             answered=Count("pk", filter=answered),
             answered_within=Count("pk", filter=answered & Q(wait_s__lte=F("queue__service_level_threshold_s"))),
             abandoned=Count("pk", filter=abandoned),
@@ -94,6 +118,8 @@ def queue_period(queue_ids, *, start: datetime, end: datetime) -> dict[int, dict
         "answered_within": 0,
         "abandoned": 0,
         "short_abandoned": 0,
+        "abandoned_within": 0,
+        "queue__service_level_formula": "standard",
         "asa": None,
         "aht": None,
     }
@@ -111,6 +137,8 @@ def queue_period(queue_ids, *, start: datetime, end: datetime) -> dict[int, dict
                 answered=row["answered"],
                 abandoned=row["abandoned"],
                 short_abandoned=row["short_abandoned"],
+                abandoned_within=row["abandoned_within"],
+                formula=row["queue__service_level_formula"],
             ),
             "abandon_rate_pct": abandon_rate_pct(
                 offered=row["offered"], abandoned=row["abandoned"], short_abandoned=row["short_abandoned"]
@@ -162,3 +190,164 @@ def agent_calls_today(agent_ids, *, now: datetime | None = None) -> dict[int, in
     counts = dict.fromkeys(agent_ids, 0)
     counts.update({row["agent_id"]: row["n"] for row in rows})
     return counts
+
+
+def aht_s(calls) -> float | None:
+    """AHT of a set of calls: mean of talk + hold + wrap-up over the completed ones."""
+    value = calls.filter(state=Call.State.COMPLETED).aggregate(aht=Avg(F("talk_s") + F("hold_s") + F("wrap_up_s")))
+    return None if value["aht"] is None else round(float(value["aht"]), 1)
+
+
+def agent_period(agent_ids, *, start: datetime, end: datetime) -> dict[int, dict]:
+    """Per agent: calls handled (answered in the period) and AHT of those completed (one query)."""
+    agent_ids = list(agent_ids)
+    rows = (
+        Call.objects.filter(agent_id__in=agent_ids, answered_at__gte=start, answered_at__lt=end)
+        .values("agent_id")
+        .annotate(
+            handled=Count("pk"),
+            aht=Avg(F("talk_s") + F("hold_s") + F("wrap_up_s"), filter=Q(state=Call.State.COMPLETED)),
+        )
+    )
+    result = {agent_id: {"handled": 0, "aht_s": None} for agent_id in agent_ids}
+    for row in rows:
+        result[row["agent_id"]] = {
+            "handled": row["handled"],
+            "aht_s": None if row["aht"] is None else round(float(row["aht"]), 1),
+        }
+    return result
+
+
+# Presence states that count as handling and as available time for occupancy.
+HANDLING_STATES = (AgentPresence.State.ON_CALL, AgentPresence.State.WRAP_UP)
+AVAILABLE_STATES = (AgentPresence.State.AVAILABLE, AgentPresence.State.RESERVED)
+
+
+def occupancy(agent_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, float | None]:
+    """Occupancy (%) per agent: handling ÷ (handling + available) over the presence intervals
+    overlapping the period, each clipped to it (an open interval runs until now). One query."""
+    now = now or timezone.now()
+    agent_ids = list(agent_ids)
+    handling = dict.fromkeys(agent_ids, 0.0)
+    available = dict.fromkeys(agent_ids, 0.0)
+    rows = (
+        PresenceInterval.objects.filter(
+            agent_id__in=agent_ids,
+            state__in=HANDLING_STATES + AVAILABLE_STATES,
+            started_at__lt=end,
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        .values_list("agent_id", "state", "started_at", "ended_at")
+    )
+    for agent_id, state, started_at, ended_at in rows:
+        stop = min(ended_at or now, end, now)
+        seconds = (stop - max(started_at, start)).total_seconds()
+        if seconds <= 0:
+            continue
+        if state in HANDLING_STATES:
+            handling[agent_id] += seconds
+        else:
+            available[agent_id] += seconds
+    result = {}
+    for agent_id in agent_ids:
+        total = handling[agent_id] + available[agent_id]
+        result[agent_id] = round(100.0 * handling[agent_id] / total, 1) if total > 0 else None
+    return result
+
+
+def fcr_window() -> timedelta:
+    return timedelta(days=settings.FCR_WINDOW_DAYS)
+
+
+def first_contact_resolution(calls) -> dict:
+    """First-contact resolution of a set of calls: of the answered inbound calls, those after
+    which the same client (or, without a client, the same number) did not call again within
+    settings.FCR_WINDOW_DAYS. Returns {"answered", "resolved", "fcr_pct"} (one query)."""
+    window = fcr_window()
+    later = Call.objects.filter(
+        direction=Call.Direction.INBOUND,
+        offered_at__gt=OuterRef("offered_at"),
+        offered_at__lte=OuterRef("offered_at") + window,
+    )
+    same_client = later.filter(client_id=OuterRef("client_id"))
+    same_number = later.filter(caller_number=OuterRef("caller_number"))
+    rows = (
+        calls.filter(direction=Call.Direction.INBOUND, answered_at__isnull=False)
+        .annotate(again_client=Exists(same_client), again_number=Exists(same_number))
+        .aggregate(
+            answered=Count("pk"),
+            repeated=Count(
+                "pk",
+                filter=Q(client__isnull=False, again_client=True) | Q(client__isnull=True, again_number=True),
+            ),
+        )
+    )
+    answered = rows["answered"]
+    resolved = answered - rows["repeated"]
+    return {
+        "answered": answered,
+        "resolved": resolved,
+        "fcr_pct": round(100.0 * resolved / answered, 1) if answered else None,
+    }
+
+
+def half_hours(queue_ids, *, start: datetime, end: datetime) -> list[dict]:
+    """Offered, answered and service level per half-hour of the period (local time), for the
+    chart. One query over the period's calls, using the (queue, offered_at) index."""
+    queue_ids = list(queue_ids)
+    slots = []
+    at = start
+    while at < end:
+        slots.append(
+            {
+                "start": at,
+                "offered": 0,
+                "answered": 0,
+                "answered_within": 0,
+                "abandoned": 0,
+                "short_abandoned": 0,
+                "abandoned_within": 0,
+            }
+        )
+        at += timedelta(minutes=30)
+    formulas = set()
+    rows = Call.objects.filter(
+        queue_id__in=queue_ids, direction=Call.Direction.INBOUND, offered_at__gte=start, offered_at__lt=end
+    ).values_list(
+        "offered_at",
+        "answered_at",
+        "state",
+        "wait_s",
+        "queue__service_level_threshold_s",
+        "queue__short_abandon_threshold_s",
+        "queue__service_level_formula",
+    )
+    for offered_at, answered_at, state, wait_s, threshold_s, short_s, formula in rows.iterator(chunk_size=2000):
+        formulas.add(formula)
+        slot = slots[int((offered_at - start).total_seconds() // 1800)]
+        slot["offered"] += 1
+        if answered_at is not None:
+            slot["answered"] += 1
+            slot["answered_within"] += wait_s <= threshold_s
+        elif state == Call.State.ABANDONED:
+            slot["abandoned"] += 1
+            slot["short_abandoned"] += wait_s < short_s
+            slot["abandoned_within"] += wait_s <= threshold_s
+    # Several queues with different formulas: the standard one (the issue's definition).
+    formula = formulas.pop() if len(formulas) == 1 else "standard"
+    return [
+        {
+            "start": timezone.localtime(slot["start"]).strftime("%H:%M"),
+            "offered": slot["offered"],
+            "answered": slot["answered"],
+            "service_level_pct": service_level_pct(
+                answered_within=slot["answered_within"],
+                answered=slot["answered"],
+                abandoned=slot["abandoned"],
+                short_abandoned=slot["short_abandoned"],
+                abandoned_within=slot["abandoned_within"],
+                formula=formula,
+            ),
+        }
+        for slot in slots
+    ]

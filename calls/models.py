@@ -84,6 +84,22 @@ class Queue(models.Model):
         _("callback: attempts"), default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     callback_retry_s = models.PositiveIntegerField(_("callback: time between attempts (s)"), default=900)
+
+    class ServiceLevelFormula(models.TextChoices):
+        # answered within the threshold ÷ (answered + abandoned after the short-abandon threshold)
+        STANDARD = "standard", _("Answered within ÷ (answered + abandoned, short abandons left out)")
+        # Asterisk's SL: answered within the threshold ÷ answered
+        ASTERISK_ANSWERED = "asterisk_sl", _("Asterisk SL: answered within ÷ answered")
+        # Asterisk's SL2: (answered within + abandoned within the threshold) ÷ (answered + abandoned)
+        ASTERISK_SL2 = "asterisk_sl2", _("Asterisk SL2: (answered within + abandoned within) ÷ (answered + abandoned)")
+
+    # Which service-level formula this queue's figures use (docs/kpis.md).
+    service_level_formula = models.CharField(
+        _("service-level formula"),
+        max_length=16,
+        choices=ServiceLevelFormula.choices,
+        default=ServiceLevelFormula.STANDARD,
+    )
     # A waiting caller may ask to be called back and keep their place (virtual hold).
     virtual_hold_enabled = models.BooleanField(_("virtual hold"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -216,6 +232,8 @@ class Call(models.Model):
             # Dashboards and forecasts aggregate by queue or agent over a time range.
             models.Index(fields=["queue", "offered_at"], name="call_queue_offered_idx"),
             models.Index(fields=["agent", "offered_at"], name="call_agent_offered_idx"),
+            # First-contact resolution looks for a later call from the same number (calls/kpis.py).
+            models.Index(fields=["caller_number", "offered_at"], name="call_number_offered_idx"),
             models.Index(fields=["state"], name="call_state_idx"),
             # The routing scan: waiting calls of a queue in arrival order.
             models.Index(fields=["queue", "offered_at", "id"], condition=Q(state="queued"), name="call_waiting_idx"),
@@ -481,3 +499,42 @@ class CallbackStateChange(models.Model):
 
     def __str__(self):
         return f"{self.from_state or '-'} → {self.to_state} ({self.cause})"
+
+
+class Announcement(models.Model):
+    """A message from a supervisor or manager to the desks of one or more teams
+    ("keep agents informed of developments"). Agents mark it read; the author sees who did."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="announcements"
+    )
+    teams = models.ManyToManyField("agents.Team", verbose_name=_("teams"), related_name="announcements")
+    body = models.TextField(_("message"), max_length=2000)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class AnnouncementReceipt(models.Model):
+    """An agent read an announcement (once: the first reading counts)."""
+
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="receipts")
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="announcement_receipts")
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        ordering = ["read_at"]
+        verbose_name = _("announcement receipt")
+        verbose_name_plural = _("announcement receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["announcement", "agent"], name="announcement_receipt_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} {self.read_at:%Y-%m-%d %H:%M}"

@@ -41,6 +41,16 @@ def queue_group(queue_id: int) -> str:
     return f"queue.{queue_id}"
 
 
+def team_group(team_id: int) -> str:
+    """The desks of a team's agents (announcements)."""
+    return f"team.{team_id}"
+
+
+def supervisor_group(user_id: int) -> str:
+    """A supervisor's or manager's wallboard and dashboard (read receipts of their announcements)."""
+    return f"supervisor.{user_id}"
+
+
 def send(group: str, message: dict) -> None:
     """Send now (after commit), or at the end of the current batch(). A push that fails is
     logged, never raised: the state is in the database, and a desk or wallboard resyncs from
@@ -233,5 +243,38 @@ def push_queue_status(queue_id: int) -> None:
             "waiting": live["waiting"],
             "longest_wait_s": live["longest_wait_s"],
             "at": timezone.now().isoformat(),
+        },
+    )
+
+
+def announcement_payload(announcement, *, author_name: str = "") -> dict:
+    return {
+        "id": announcement.pk,
+        "body": announcement.body,
+        "author": author_name,
+        "created_at": _iso(announcement.created_at),
+    }
+
+
+def announcement_posted(announcement, *, team_ids, author_name: str) -> None:
+    """To the desks of the announcement's teams."""
+    message = {
+        "type": "announcement.posted",
+        "announcement": announcement_payload(announcement, author_name=author_name),
+    }
+    for team_id in sorted(team_ids):
+        _on_commit_send(team_group(team_id), message)
+
+
+def announcement_read(receipt, *, author_id: int, agent_name: str) -> None:
+    """To the author's wallboard and dashboard: who read it, when."""
+    _on_commit_send(
+        supervisor_group(author_id),
+        {
+            "type": "announcement.read",
+            "announcement_id": receipt.announcement_id,
+            "agent_id": receipt.agent_id,
+            "agent": agent_name,
+            "read_at": _iso(receipt.read_at),
         },
     )

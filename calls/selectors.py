@@ -9,6 +9,8 @@ Who sees what:
   queue status; a trainer: nothing here.
 """
 
+import contextlib
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -140,3 +142,260 @@ def queue_status_for_user(*, user) -> list[dict]:
 
 def presence_for_agent(*, agent) -> AgentPresence | None:
     return AgentPresence.objects.filter(agent=agent).first()
+
+
+# --- The desk, the wallboard and the dashboard ----------------------------------------------
+# Who sees what: the desk is an agent's own (their presence, their call, their team's
+# queues and announcements); the wallboard and the dashboard are for supervisors (their
+# teams' queues, agents and calls) and managers (everything).
+
+WALLBOARD_ROLES = (Role.SUPERVISOR, Role.MANAGER)
+
+
+def can_watch_floor(user) -> bool:
+    return user.is_authenticated and bool(roles_of(user) & set(WALLBOARD_ROLES))
+
+
+def floor_teams_for_user(*, user):
+    """Teams whose floor the user watches: a supervisor the teams they lead, a manager all."""
+    from agents.models import Team
+
+    user_roles = roles_of(user)
+    if Role.MANAGER in user_roles:
+        return Team.objects.all()
+    if Role.SUPERVISOR in user_roles:
+        return Team.objects.filter(Q(supervisor=user) | Q(manager=user))
+    return Team.objects.none()
+
+
+def floor_queues_for_user(*, user) -> QuerySet[Queue]:
+    """Queues on the user's wallboard: those their teams serve (Queue.teams); a manager all."""
+    if not can_watch_floor(user):
+        return Queue.objects.none()
+    if Role.MANAGER in roles_of(user):
+        return Queue.objects.filter(is_active=True)
+    return Queue.objects.filter(
+        is_active=True, pk__in=Queue.objects.filter(teams__in=floor_teams_for_user(user=user)).values("pk")
+    )
+
+
+def floor_agents_for_user(*, user):
+    """Agents on the user's wallboard: their teams' active agents; a manager everyone active."""
+    from agents.models import Agent
+
+    qs = Agent.objects.select_related("user", "team").filter(employment_status=Agent.EmploymentStatus.ACTIVE)
+    if not can_watch_floor(user):
+        return qs.none()
+    if Role.MANAGER in roles_of(user):
+        return qs
+    return qs.filter(Q(team__in=floor_teams_for_user(user=user)) | Q(supervisor=user))
+
+
+def floor_calls_for_user(*, user) -> QuerySet[Call]:
+    """The call log of the dashboard and its CSV export: a supervisor their teams' agents'
+    calls and their queues' calls; a manager every call."""
+    qs = Call.objects.select_related("queue", "agent__user", "disposition")
+    if not can_watch_floor(user):
+        return qs.none()
+    if Role.MANAGER in roles_of(user):
+        return qs
+    teams = floor_teams_for_user(user=user)
+    return qs.filter(
+        Q(agent__team__in=teams) | Q(agent__supervisor=user) | Q(queue__in=floor_queues_for_user(user=user))
+    )
+
+
+def _seconds_since(at, now) -> int:
+    return max(0, int((now - at).total_seconds())) if at else 0
+
+
+def wallboard_for_user(*, user, now=None) -> dict:
+    """Everything the wallboard and the dashboard show, in a bounded number of queries
+    whatever the number of calls: per queue live and today's figures, per agent state and
+    time in state, calls today vs target, AHT and occupancy, open escalations, the
+    half-hour chart. Formulas in calls/kpis.py."""
+    now = now or timezone.now()
+    start, end = kpis.today_range(now)
+    queues = list(floor_queues_for_user(user=user).order_by("-priority", "name"))
+    queue_ids = [q.pk for q in queues]
+    live = kpis.queue_live(queue_ids, now=now)
+    today = kpis.queue_period(queue_ids, start=start, end=end)
+    by_state = kpis.queue_agents_by_state(queues)
+    agents = list(
+        floor_agents_for_user(user=user).select_related("presence").order_by("user__first_name", "user__last_name")
+    )
+    agent_ids = [a.pk for a in agents]
+    day = kpis.agent_period(agent_ids, start=start, end=end)
+    occupancy = kpis.occupancy(agent_ids, start=start, end=end, now=now)
+    escalations = list(
+        floor_calls_for_user(user=user).filter(escalated=True, escalated_at__gte=start).order_by("-escalated_at")[:20]
+    )
+    return {
+        "at": now.isoformat(),
+        "queues": [
+            {
+                "id": q.pk,
+                "name": q.name,
+                "waiting": live[q.pk]["waiting"],
+                "longest_wait_s": live[q.pk]["longest_wait_s"],
+                "agents": by_state[q.pk],
+                "service_level_threshold_s": q.service_level_threshold_s,
+                "service_level_target_pct": q.service_level_target_pct,
+                **today[q.pk],
+            }
+            for q in queues
+        ],
+        "agents": [
+            {
+                "id": a.pk,
+                "name": a.user.get_full_name() or a.user.username,
+                "team": a.team.name if a.team_id else "",
+                "state": _presence_of(a).state if _presence_of(a) else AgentPresence.State.OFFLINE,
+                "reason": _presence_of(a).reason if _presence_of(a) else "",
+                "in_state_s": _seconds_since(_presence_of(a).since, now) if _presence_of(a) else 0,
+                "handled": day[a.pk]["handled"],
+                "target": a.calls_per_day_target,
+                "aht_s": day[a.pk]["aht_s"],
+                "aht_target_s": a.aht_target_s,
+                "occupancy_pct": occupancy[a.pk],
+            }
+            for a in agents
+        ],
+        "escalations": [escalation_payload(c) for c in escalations],
+        "half_hours": kpis.half_hours(queue_ids, start=start, end=end),
+    }
+
+
+def _presence_of(agent):
+    try:
+        return agent.presence
+    except ObjectDoesNotExist:
+        return None
+
+
+def escalation_payload(call: Call) -> dict:
+    return {
+        "id": call.pk,
+        "call_id": call.external_id,
+        "queue": call.queue.name,
+        "agent": (call.agent.user.get_full_name() or call.agent.user.username) if call.agent_id else "",
+        "caller_number": call.caller_number,
+        "reason": call.escalation_reason,
+        "escalated_at": call.escalated_at.isoformat() if call.escalated_at else None,
+        "state": call.state,
+    }
+
+
+def announcements_for_agent(*, agent) -> QuerySet:
+    """Announcements to the agent's team from the last 7 days, newest first, with `read`."""
+    from datetime import timedelta
+
+    from django.db.models import Exists, OuterRef
+
+    from .models import Announcement, AnnouncementReceipt
+
+    if not agent.team_id:
+        return Announcement.objects.none()
+    return (
+        Announcement.objects.filter(teams=agent.team_id, created_at__gte=timezone.now() - timedelta(days=7))
+        .select_related("author")
+        .annotate(read=Exists(AnnouncementReceipt.objects.filter(announcement=OuterRef("pk"), agent=agent)))
+        .order_by("-created_at", "-id")
+    )
+
+
+def announcements_by_author(*, user, limit: int = 10) -> list:
+    """The user's latest announcements with who read them (two queries)."""
+    from django.db.models import Prefetch
+
+    from .models import Announcement, AnnouncementReceipt
+
+    return list(
+        Announcement.objects.filter(author=user)
+        .prefetch_related(
+            "teams", Prefetch("receipts", queryset=AnnouncementReceipt.objects.select_related("agent__user"))
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def desk_state(*, agent, now=None) -> dict:
+    """The whole desk, for a (re)connecting desk: presence, the call it holds with the
+    caller's client record and history, the team's queue statuses, my day against my
+    targets, announcements. Bounded number of queries."""
+    from . import realtime
+
+    now = now or timezone.now()
+    presence = AgentPresence.objects.filter(agent=agent).select_related("current_call").first()
+    call = presence.current_call if presence else None
+    queues = list(queues_for_user(user=agent.user).filter(is_active=True).order_by("-priority", "name"))
+    live = kpis.queue_live([q.pk for q in queues], now=now)
+    start, end = kpis.today_range(now)
+    day = kpis.agent_period([agent.pk], start=start, end=end)[agent.pk]
+    return {
+        "presence": {
+            "agent_id": agent.pk,
+            "state": presence.state if presence else AgentPresence.State.OFFLINE,
+            "reason": presence.reason if presence else "",
+            "since": presence.since.isoformat() if presence else None,
+            "call_id": presence.current_call_id if presence else None,
+        },
+        "call": call_card(call) if call else None,
+        "queues": [
+            {
+                "queue": q.pk,
+                "name": q.name,
+                "waiting": live[q.pk]["waiting"],
+                "longest_wait_s": live[q.pk]["longest_wait_s"],
+            }
+            for q in queues
+        ],
+        "my_day": {
+            "handled": day["handled"],
+            "target": agent.calls_per_day_target,
+            "aht_s": day["aht_s"],
+            "aht_target_s": agent.aht_target_s,
+        },
+        "announcements": [
+            {
+                **realtime.announcement_payload(a, author_name=a.author.get_full_name() or a.author.username),
+                "read": a.read,
+            }
+            for a in announcements_for_agent(agent=agent)[:20]
+        ],
+    }
+
+
+def call_card(call: Call) -> dict:
+    """A call as the desk pops it: the call, the caller's client record and contact history
+    (clients' selectors), or just the number when no client matched."""
+    from django.urls import NoReverseMatch, reverse
+
+    from . import realtime
+
+    card = realtime.call_payload(call)
+    card["queue_name"] = call.queue.name if call.queue_id else ""
+    card["client"] = None
+    if call.client_id:
+        from clients.selectors import client_timeline
+
+        client = call.client
+        links = {}
+        for key, name, kwargs, query in (
+            ("record", "clients:client-detail", {"pk": client.pk}, ""),
+            ("outcome", "clients:client-outcome", {"pk": client.pk}, ""),
+            ("order", "orders:order-create", {}, f"?client={client.pk}"),
+        ):
+            with contextlib.suppress(NoReverseMatch):  # a next step whose app is not installed
+                links[key] = reverse(name, kwargs=kwargs) + query
+        card["client"] = {
+            "id": client.pk,
+            "name": str(client),
+            "links": links,
+            "history": [
+                {"at": e.at.isoformat(), "kind": e.kind, "title": str(e.title), "detail": str(e.detail)}
+                for e in client_timeline(client=client, limit=10)
+                if not (e.kind == "call" and getattr(e.obj, "pk", None) == call.pk)
+            ],
+        }
+    return card

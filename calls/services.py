@@ -24,6 +24,8 @@ from . import acd, realtime
 from .locks import retry_on_conflict
 from .models import (
     AgentPresence,
+    Announcement,
+    AnnouncementReceipt,
     Call,
     Callback,
     CallbackStateChange,
@@ -869,3 +871,55 @@ def calls_sweep_if_due() -> None:
     interval = getattr(settings, "CALLS_SWEEP_INTERVAL_S", 5)
     if interval and cache.add("calls:sweep", 1, timeout=interval):
         calls_sweep()
+
+
+# --- Announcements ------------------------------------------------------------------------
+
+
+def announcement_post(*, author, body: str, team_ids, allowed_team_ids) -> Announcement:
+    """A supervisor or manager posts a message to the desks of some of their teams.
+
+    Rule: only to teams the author may address (allowed_team_ids, from the selector that
+    carries the access rule); at least one team; a message of 1 to 2000 characters."""
+    body = (body or "").strip()
+    team_ids = {int(team_id) for team_id in team_ids}
+    errors = {}
+    if not body:
+        errors["body"] = _("Write a message.")
+    elif len(body) > 2000:
+        errors["body"] = _("At most 2000 characters.")
+    if not team_ids:
+        errors["teams"] = _("Choose at least one team.")
+    elif not team_ids <= set(allowed_team_ids):
+        errors["teams"] = _("You may only write to your own teams.")
+    if errors:
+        raise ApplicationError(_("The announcement was not sent."), fields=errors)
+    with transaction.atomic():
+        announcement = Announcement.objects.create(author=author, body=body, created_at=timezone.now())
+        announcement.teams.set(team_ids)
+        realtime.announcement_posted(
+            announcement, team_ids=team_ids, author_name=author.get_full_name() or author.username
+        )
+    return announcement
+
+
+def announcement_mark_read(*, agent, announcement_id: int) -> AnnouncementReceipt:
+    """The agent has read an announcement sent to their team. Reading twice keeps the first time."""
+    announcement = (
+        Announcement.objects.filter(pk=announcement_id, teams=agent.team_id).select_related("author").first()
+        if agent.team_id
+        else None
+    )
+    if announcement is None:
+        raise NotFound(_("No such announcement."))
+    with transaction.atomic():
+        receipt, created = AnnouncementReceipt.objects.get_or_create(
+            announcement=announcement, agent=agent, defaults={"read_at": timezone.now()}
+        )
+        if created:
+            realtime.announcement_read(
+                receipt,
+                author_id=announcement.author_id,
+                agent_name=agent.user.get_full_name() or agent.user.username,
+            )
+    return receipt
