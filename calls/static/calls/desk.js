@@ -165,6 +165,7 @@
     socket.addEventListener("open", () => {
       retry = 0;
       lastSeq = 0;
+      root.dataset.connections = String(Number(root.dataset.connections || 0) + 1);
       setConnected(true);
       send({ type: "sync" }); // whatever happened while we were away
     });

@@ -115,6 +115,7 @@
     socket.addEventListener("open", () => {
       retry = 0;
       lastSeq = 0;
+      root.dataset.connections = String(Number(root.dataset.connections || 0) + 1);
       setConnected(true);
       socket.send(JSON.stringify({ type: "sync" }));
     });
