@@ -126,7 +126,7 @@ def _restore_migration_rows_after_transactional_tests(items):
         if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
             kwargs = dict(marker.kwargs) if marker is not None else {}
             kwargs.update(transaction=True, serialized_rollback=True)
-            item.add_marker(pytest.mark.django_db(**kwargs))
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
 @pytest.fixture
