@@ -312,6 +312,32 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models name their choices kind/state/status: give each set one clear name.
+    "ENUM_NAME_OVERRIDES": {
+        "TeamKindEnum": "agents.models.Team.Kind",
+        "CallStateEnum": "calls.models.Call.State",
+        "CallEventResultEnum": "calls.models.CallEvent.Result",
+        "AgentPresenceStateEnum": "calls.models.AgentPresence.State",
+        "AgentPresenceReasonEnum": "calls.models.AgentPresence.Reason",
+        "CallbackKindEnum": "calls.models.Callback.Kind",
+        "CallbackStateEnum": "calls.models.Callback.State",
+        "CampaignKindEnum": "clients.models.Campaign.Kind",
+        "CampaignStatusEnum": "clients.models.Campaign.Status",
+        "ContactOutcomeKindEnum": "clients.models.ContactOutcome.Kind",
+        "CampaignMemberStateEnum": "clients.models.CampaignMember.State",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "FollowUpStatusEnum": "orders.models.FollowUp.Status",
+        "ReviewKindEnum": "qa.models.Review.Kind",
+        "ReviewStatusEnum": "qa.models.Review.Status",
+        "CoachingActionKindEnum": "qa.models.CoachingAction.Kind",
+        "CalibrationSessionStatusEnum": "qa.models.CalibrationSession.Status",
+        "EvaluationStatusEnum": "qa.models.Evaluation.Status",
+        "SelfReportStatusEnum": "qa.models.SelfReport.Status",
+        "ShiftStateEnum": "scheduling.models.Shift.State",
+        "DayOffRequestStateEnum": "scheduling.models.DayOffRequest.State",
+        "ShiftSwapStateEnum": "scheduling.models.ShiftSwap.State",
+        "NotificationKindEnum": "scheduling.models.Notification.Kind",
+    },
 }
 
 # --- Import / export (admin CSV) ---------------------------------------------------
