@@ -51,6 +51,7 @@ def seed(*, stdout) -> None:
                 agent=agent, defaults={"state": AgentPresence.State.OFFLINE, "since": now}
             )
         stdout.write(f"  {len(queues)} queues, presence for {len(agents)} agents")
+        _announcements(stdout=stdout, now=now)
         if Call.objects.filter(external_id__startswith=PREFIX).exists():
             stdout.write("  call history already there")
             return None
@@ -294,3 +295,18 @@ def _chain(intervals: list[PresenceInterval], now: datetime) -> list[PresenceInt
                 before.ended_at = max(before.started_at, after.started_at)
         chained += log
     return chained
+
+
+def _announcements(*, stdout, now: datetime) -> None:
+    """One announcement per team from its supervisor, for the desks (idempotent by body)."""
+    from .models import Announcement
+
+    body = "Nouvelle offre fibre dès aujourd'hui : proposez-la aux clients éligibles. / New fibre offer from today."
+    posted = 0
+    for team in Team.objects.filter(supervisor__isnull=False).select_related("supervisor"):
+        announcement, created = Announcement.objects.get_or_create(
+            author=team.supervisor, body=body, defaults={"created_at": now}
+        )
+        announcement.teams.add(team)
+        posted += created
+    stdout.write(f"  {posted} announcements")
