@@ -234,6 +234,10 @@ class Call(models.Model):
             models.Index(fields=["agent", "offered_at"], name="call_agent_offered_idx"),
             # First-contact resolution looks for a later call from the same number (calls/kpis.py).
             models.Index(fields=["caller_number", "offered_at"], name="call_number_offered_idx"),
+            # An agent's calls handled today (the desk's "my day", the wallboard's agents).
+            models.Index(fields=["agent", "answered_at"], name="call_agent_answered_idx"),
+            # Today's escalations on the wallboard.
+            models.Index(fields=["escalated_at"], condition=Q(escalated=True), name="call_escalated_idx"),
             models.Index(fields=["state"], name="call_state_idx"),
             # The routing scan: waiting calls of a queue in arrival order.
             models.Index(fields=["queue", "offered_at", "id"], condition=Q(state="queued"), name="call_waiting_idx"),
@@ -400,6 +404,8 @@ class PresenceInterval(models.Model):
         indexes = [
             models.Index(fields=["agent", "started_at"], name="presence_agent_started_idx"),
             models.Index(fields=["started_at"], name="presence_started_idx"),
+            # Occupancy: the intervals that began before the period and end inside or after it.
+            models.Index(fields=["agent", "ended_at"], name="presence_agent_ended_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["agent"], condition=Q(ended_at__isnull=True), name="presence_one_open"),
