@@ -169,6 +169,30 @@ def _demo_clients(rng: random.Random) -> list[Client]:
     return clients
 
 
+def _link_demo_calls(clients: list[Client]) -> int:
+    """The calls demo runs first and its callers are nobody yet: give 20 of those numbers to
+    demo clients and link their calls and callbacks, as incoming-call matching would have,
+    so the client records show calls in their history."""
+    from calls.models import Call, Callback
+
+    linked = 0
+    taken = set(ClientPhone.objects.values_list("number", flat=True))
+    numbers = [
+        n
+        for n in Call.objects.filter(client__isnull=True, caller_number__startswith="+336")
+        .order_by("-offered_at")
+        .values_list("caller_number", flat=True)[:200]
+        if n not in taken
+    ]
+    for client, number in zip(clients[:20], dict.fromkeys(numbers), strict=False):
+        if client.phones.count() > 1:
+            continue  # linked at an earlier run
+        ClientPhone.objects.create(client=client, number=number, label="autre")
+        linked += Call.objects.filter(caller_number=number, client__isnull=True).update(client=client)
+        Callback.objects.filter(number=number, client__isnull=True).update(client=client)
+    return linked
+
+
 def _play_campaign(campaign: Campaign, agents: list[Agent], reasons: dict, rng: random.Random) -> int:
     """Contacts of the past days: accepted (→ draft orders), refusals with reasons, no answers,
     busy, a callback and a do-not-call request. Played once."""
@@ -244,7 +268,8 @@ def seed(*, stdout) -> dict:
         stdout.write(f"  {len(offers)} offers, {len(reasons)} refusal reasons, {len(stay)} reasons to stay")
 
         clients = _demo_clients(rng)
-        stdout.write(f"  {len(clients)} clients (2 do-not-call)")
+        linked = _link_demo_calls(clients)
+        stdout.write(f"  {len(clients)} clients (2 do-not-call); {linked} demo calls linked to them now")
 
         outbound = Team.objects.filter(name="Ventes sortantes").first()
         featured = Agent.objects.filter(user__username="agent").first()
