@@ -198,8 +198,15 @@ def _match(*, now: datetime, queues: dict) -> tuple[list[Call], bool]:
             if presence is None:
                 retry = True  # went on break meanwhile
                 continue
+            # The pass read its clock when it took the lock; the transaction that put this call
+            # back in the queue may have read its own a moment later, and committed before we
+            # locked the row. Ring no earlier than the call's last save, so its history (and
+            # the presence log: one agent's hold ends before the next one's starts) stays in order.
             services._call_ring(
-                call=call, presence=presence, now=now, reservation_timeout_s=queues[queue_id]["reservation_timeout_s"]
+                call=call,
+                presence=presence,
+                now=max(now, call.updated_at),
+                reservation_timeout_s=queues[queue_id]["reservation_timeout_s"],
             )
             rung.append(call)
             break
