@@ -5,8 +5,6 @@ from . import views
 
 app_name = "agents"
 urlpatterns = [
-    path("desk/", views.desk, name="desk"),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("agents/", views.agent_list, name="agent-list"),
     path("agents/<int:pk>/", views.agent_detail, name="agent-detail"),
 ]

@@ -6,14 +6,14 @@ from django.shortcuts import redirect, render
 from contactcenter.errors import NotFound
 
 from . import selectors
-from .roles import Role, has_role, role_required, roles_of
+from .roles import Role, has_role, roles_of
 
 # Where each role works, in order of precedence for users with several roles.
 ROLE_HOME = [
-    (Role.MANAGER, "agents:dashboard"),
-    (Role.SUPERVISOR, "agents:dashboard"),
-    (Role.AGENT, "agents:desk"),
-    (Role.QA_ANALYST, "agents:agent-list"),
+    (Role.MANAGER, "calls:dashboard"),
+    (Role.SUPERVISOR, "calls:dashboard"),
+    (Role.AGENT, "calls:desk"),
+    (Role.QA_ANALYST, "qa:home"),
     (Role.HR, "admin:index"),
     (Role.TRAINER, "admin:index"),
 ]
@@ -30,21 +30,6 @@ def home(request):
     if request.user.is_staff:
         return redirect("admin:index")
     raise PermissionDenied
-
-
-@role_required(Role.AGENT)
-def desk(request):
-    agent = selectors.agent_for_user_profile(user=request.user)
-    if agent is None:
-        raise Http404
-    return render(request, "agents/desk.html", {"agent": agent})
-
-
-@role_required(Role.SUPERVISOR, Role.MANAGER)
-def dashboard(request):
-    teams = selectors.teams_for_user(user=request.user)
-    agents = selectors.agents_for_user(user=request.user).exclude(user=request.user)
-    return render(request, "agents/dashboard.html", {"teams": teams, "agents": agents})
 
 
 @login_required
