@@ -711,7 +711,17 @@ def _callback_create(
     by=None,
 ) -> Callback | None:
     """A new pending callback. For an abandon, none when one is already open for the number in
-    this queue (a caller who hangs up three times is called back once)."""
+    this queue (a caller who hangs up three times is called back once). Do-not-call is honoured:
+    no automatic callback to such a number, and an agent's follow-up to it is refused."""
+    # Imported here: the clients app reads calls' models, so calls imports it lazily.
+    from clients.services.clients import DoNotCallError, number_check_dialable
+
+    try:
+        number_check_dialable(number=number)
+    except DoNotCallError:
+        if kind == Callback.Kind.FOLLOW_UP:
+            raise
+        return None
     if (
         kind == Callback.Kind.ABANDONED
         and Callback.objects.filter(number=number, queue=queue, state__in=Callback.OPEN_STATES).exists()
