@@ -21,3 +21,8 @@ class CallLogFilter(django_filters.FilterSet):
     class Meta:
         model = Call
         fields = ["offered_from", "offered_to", "queue", "state", "direction", "disposition", "escalated"]
+
+    def __init__(self, *args, queues=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if queues is not None:  # only the queues the user watches are offered as a choice
+            self.filters["queue"].queryset = queues

@@ -14,7 +14,15 @@ from contactcenter.errors import ApplicationError, render_domain_error
 from . import selectors, services
 from .exports import calls_csv_response
 from .filters import CallLogFilter
-from .models import AgentPresence, Disposition
+from .models import AgentPresence, Call, Disposition
+
+
+def _state_labels() -> dict:
+    """Presence and call states as people read them, for the pages' scripts."""
+    labels = {state: str(label) for state, label in AgentPresence.State.choices}
+    labels.update({f"reason.{code}": str(label) for code, label in AgentPresence.Reason.choices})
+    labels.update({f"call.{state}": str(label) for state, label in Call.State.choices})
+    return labels
 
 
 def _floor_only(request):
@@ -33,6 +41,7 @@ def desk(request):
         "dispositions": Disposition.objects.filter(active=True),
         "break_reasons": [(c, label) for c, label in AgentPresence.Reason.choices if c != AgentPresence.Reason.MISSED],
         "initial_state": selectors.desk_state(agent=agent),
+        "state_labels": _state_labels(),
     }
     return render(request, "calls/desk.html", context)
 
@@ -44,7 +53,7 @@ def wallboard(request):
     return render(
         request,
         "calls/wallboard.html",
-        {"initial_state": selectors.wallboard_for_user(user=request.user)},
+        {"initial_state": selectors.wallboard_for_user(user=request.user), "state_labels": _state_labels()},
     )
 
 
@@ -55,9 +64,13 @@ def dashboard(request):
     _floor_only(request)
     context = {
         "initial_state": selectors.wallboard_for_user(user=request.user),
+        "state_labels": _state_labels(),
         "teams": selectors.floor_teams_for_user(user=request.user).order_by("name"),
         "announcements": selectors.announcements_by_author(user=request.user),
-        "filter": CallLogFilter(queryset=selectors.floor_calls_for_user(user=request.user)),
+        "filter": CallLogFilter(
+            queryset=selectors.floor_calls_for_user(user=request.user),
+            queues=selectors.floor_queues_for_user(user=request.user),
+        ),
     }
     return render(request, "calls/dashboard.html", context)
 
@@ -73,7 +86,11 @@ def wallboard_data(request):
 def call_export(request):
     """The call log as CSV, with the dashboard's filters (supervisors: their teams'; managers: all)."""
     _floor_only(request)
-    filters = CallLogFilter(request.GET or None, queryset=selectors.floor_calls_for_user(user=request.user))
+    filters = CallLogFilter(
+        request.GET or None,
+        queryset=selectors.floor_calls_for_user(user=request.user),
+        queues=selectors.floor_queues_for_user(user=request.user),
+    )
     if filters.is_bound and not filters.is_valid():
         return JsonResponse({"detail": "Invalid filters.", "code": "invalid", "errors": filters.errors}, status=400)
     return calls_csv_response(filters.qs)

@@ -146,11 +146,14 @@ async def run_layer(layer: str, queue_id: int, desks, *, messages: int, gap_ms: 
     received: dict[str, dict[int, float]] = {}  # socket → seq → receipt time
     sockets = []
 
+    receipts = [0]
+
     async def reader(name, ws, sink):
         async for raw in ws:
             msg = json.loads(raw)
             if msg.get("type") == "queue.status" and "bench" in msg:
-                sink[msg["queue_seq"]] = time.perf_counter()
+                receipts[0] += 1  # every receipt, duplicates included
+                sink.setdefault(msg["queue_seq"], time.perf_counter())
 
     tasks = []
     for i, (_agent_id, session_key) in enumerate(desks):
@@ -164,6 +167,7 @@ async def run_layer(layer: str, queue_id: int, desks, *, messages: int, gap_ms: 
         sockets.append(ws)
         sink = received.setdefault(f"desk-{i}", {})
         tasks.append(asyncio.create_task(reader(i, ws, sink)))
+    print(f"  {layer}: {len(sockets)} desks connected", flush=True)
     await asyncio.sleep(1.0)  # every consumer has joined its groups before the first send
 
     group = realtime.queue_group(queue_id)
@@ -178,12 +182,14 @@ async def run_layer(layer: str, queue_id: int, desks, *, messages: int, gap_ms: 
     await asyncio.sleep(2.0)
     expected = messages * len(desks)
     got = sum(len([s for s in sink if s in sent]) for sink in received.values())
+    duplicates = receipts[0] - got
     last = []
     for seq, t0 in sent.items():
         times = [sink[seq] for sink in received.values() if seq in sink]
         if times:
             last.append((max(times) - t0) * 1000)
 
+    print(f"  {layer}: broadcasts done, delivery {got}/{expected}", flush=True)
     # Baseline 1: the same message to a one-member group (the first desk's agent group).
     one_sink = received["desk-0"]
     one_group = realtime.agent_group(desks[0][0])
@@ -203,6 +209,7 @@ async def run_layer(layer: str, queue_id: int, desks, *, messages: int, gap_ms: 
             one_lat.append((one_sink[seq] - t0) * 1000)
         await asyncio.sleep(gap_ms / 1000)
 
+    print(f"  {layer}: one-member group done", flush=True)
     # Baseline 2: a raw Redis PUBLISH to one subscriber in this process.
     client = aioredis.from_url(REDIS)
     pubsub = client.pubsub()
@@ -230,6 +237,8 @@ async def run_layer(layer: str, queue_id: int, desks, *, messages: int, gap_ms: 
         "desks": len(desks),
         "messages": messages,
         "delivery": round(got / expected, 4),
+        "missing": expected - got,
+        "duplicates": duplicates,
         "broadcast_to_last_receipt_ms": {"p50": round(statistics.median(last), 2), "p99": round(pct(last, 0.99), 2)},
         "one_member_group_ms": {"p50": round(statistics.median(one_lat), 2), "p99": round(pct(one_lat, 0.99), 2)},
         "raw_redis_publish_ms": {"p50": round(statistics.median(raw_lat), 3), "p99": round(pct(raw_lat, 0.99), 3)},

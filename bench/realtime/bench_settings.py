@@ -12,6 +12,9 @@ _LAYERS = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": _LAYERS[os.environ.get("BENCH_LAYER", "core")],
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "deskbench"},  # noqa: F405
+        # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s the core layer's
+        # BZPOPMIN blocks for: a consumer that hears nothing for 5 s then dies with
+        # "Timeout reading". A longer socket timeout keeps quiet sockets alive.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "prefix": "deskbench"},  # noqa: F405
     }
 }

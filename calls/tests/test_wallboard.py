@@ -150,3 +150,11 @@ def test_the_export_takes_a_bounded_number_of_queries(client, django_assert_max_
     with django_assert_max_num_queries(6):
         rows = _csv(client.get(reverse("calls:call-export")))
     assert len(rows) == 32
+
+
+def test_a_supervisor_cannot_filter_the_export_by_another_teams_queue(client, floor, supervisor_sam):
+    client.force_login(supervisor_sam)
+    response = client.get(reverse("calls:call-export"), {"queue": floor["queue_b"].pk})
+    assert response.status_code == 400 and "queue" in response.json()["errors"]
+    html = client.get(reverse("calls:dashboard")).content.decode()
+    assert "Queue A" in html and "Queue B" not in html

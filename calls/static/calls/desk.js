@@ -10,6 +10,8 @@
   const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   const $ = (id) => document.getElementById(id);
   const state = JSON.parse($("desk-initial").textContent);
+  const labels = JSON.parse($("state-labels").textContent);
+  const label = (key) => labels[key] || key;
   let socket = null;
   let lastSeq = 0;
   let retry = 0;
@@ -35,10 +37,9 @@
   // --- Rendering ---------------------------------------------------------------------
   function renderPresence() {
     const p = state.presence || { state: "offline" };
-    const label = $("presence-state");
-    const button = root.querySelector(`[data-status="${p.state}"]`);
-    label.dataset.state = p.state;
-    label.textContent = (button ? button.textContent : p.state) + (p.reason ? ` (${p.reason})` : "");
+    const badge = $("presence-state");
+    badge.dataset.state = p.state;
+    badge.textContent = label(p.state) + (p.reason ? ` (${label("reason." + p.reason)})` : "");
     $("presence-since").textContent = p.since ? new Date(p.since).toLocaleTimeString() : "";
     document.body.dataset.presence = p.state;
   }
@@ -65,7 +66,7 @@
         el("strong", { class: "caller-name", text: client ? client.name : t("unknown-caller") }),
         " ",
         el("span", { class: "caller-number", text: call.caller_number })),
-      el("p", { class: "call-meta", text: `${call.queue_name || ""} · ${call.state_label || call.state}` }),
+      el("p", { class: "call-meta", text: `${call.queue_name || ""} · ${label("call." + call.state)}` }),
     );
     if (call.escalated) box.append(el("p", { class: "warn", text: t("escalated") }));
     const steps = $("next-steps");

@@ -11,6 +11,8 @@
   const t = (key) => root.dataset["t" + key.replace(/(^|-)(\w)/g, (_m, _d, c) => c.toUpperCase())] || key;
   const listeners = [];
   let state = JSON.parse($("floor-initial").textContent);
+  const labels = JSON.parse($("state-labels").textContent);
+  const label = (key) => labels[key] || key;
   let socket = null;
   let retry = 0;
   let lastSeq = 0;
@@ -63,7 +65,7 @@
       const late = a.aht_s !== null && a.aht_s > a.aht_target_s;
       body.append(el("tr", { "data-agent": a.id, "data-state": a.state },
         el("th", { scope: "row", text: a.name }),
-        el("td", { class: "state state-" + a.state, text: a.state + (a.reason ? ` (${a.reason})` : "") }),
+        el("td", { class: "state state-" + a.state, text: label(a.state) + (a.reason ? ` (${label("reason." + a.reason)})` : "") }),
         el("td", { class: "in-state", text: duration(a.in_state_s) }),
         el("td", { class: "handled", text: `${a.handled} / ${a.target}` }),
         el("td", { class: "aht" + (late ? " bad" : ""), text: `${dash(a.aht_s)} / ${a.aht_target_s} s` }),
