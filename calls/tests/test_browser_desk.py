@@ -18,7 +18,7 @@ from calls import realtime, telephony
 from calls.models import Call
 from calls.tests.factories import QueueFactory, agent_with
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("calls.tests.desk_urls")]
+pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

@@ -11,7 +11,7 @@ from calls.models import Announcement, AnnouncementReceipt, Call
 from calls.tests.factories import QueueFactory, agent_with, make_available, offer
 from clients.tests.factories import ClientFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("calls.tests.desk_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_only_agents_open_the_desk(client, agent_alice, supervisor_sam, hr_hana):

@@ -12,7 +12,7 @@ from calls import services
 from calls.models import Call
 from calls.tests.factories import QueueFactory, agent_with, make_available, offer
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("calls.tests.desk_urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
