@@ -16,17 +16,19 @@ The rules of the floor:
 Why the pass is sound under concurrency is written in calls/locks.py.
 """
 
+import functools
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from agents.models import Agent, AgentSkill
 
 from . import services
-from .locks import commit_asynchronously, retry_on_conflict, take_routing_lock
+from .locks import retry_on_conflict, take_routing_lock
 from .models import AgentPresence, Call, Queue
 
 
@@ -49,6 +51,33 @@ def route_waiting_calls(*, now: datetime | None = None) -> list[Call]:
     return rung
 
 
+@dataclass
+class Routed:
+    """What a routing pass run inside a service's transaction did (route_in_transaction)."""
+
+    calls: list[Call]  # the calls it rang
+    usernames: dict[int, str]  # agent id → username, for the agents it read as free
+    follow_up: bool  # something was overdue: run route_waiting_calls() after the commit
+
+
+def route_in_transaction(*, now: datetime | None = None) -> Routed:
+    """A routing pass inside the caller's transaction, for a service that has just put a call in
+    a queue (call.offered): the call is matched before its transaction commits, so it needs no
+    transaction of its own, and a caller who can be answered at once rings at once.
+
+    Sound as a pass of its own (calls/locks.py): the routing lock is taken here, after the
+    caller's inserts and before anything this pass reads, so the pass sees its own new call
+    and everything committed before it; the lock is released when the caller commits. The
+    caller must not hold row locks a pass could wait for (only its new call, its event row
+    and the number's callbacks, which no pass touches). Overdue reservations and wrap-ups are
+    not expired here (an expired call goes back before newer ones): with something overdue
+    nothing is matched and the caller runs route_waiting_calls() after its commit."""
+    take_routing_lock(commit_async=True)
+    now = now or timezone.now()
+    rung, _expired, overdue, usernames = _route_locked(now=now, expire=False)
+    return Routed(calls=rung, usernames=usernames, follow_up=overdue)
+
+
 def _worth_a_pass(now: datetime) -> bool:
     """Whether a pass could do anything: something overdue, or a free agent and a waiting call."""
     overdue = Call.objects.filter(
@@ -68,36 +97,186 @@ def _pass(*, now: datetime | None) -> tuple[list[Call], bool]:
     """One routing pass in its own transaction, under the routing lock. Returns (calls rung,
     whether it expired anything)."""
     with transaction.atomic():
-        take_routing_lock()
-        # Released at commit: not held across a disk flush (durability: see calls/locks.py).
-        commit_asynchronously()
+        # Committed asynchronously, so the lock is not held across a disk flush (calls/locks.py).
+        take_routing_lock(commit_async=True)
         # The clock is read once the lock is held: passes are ordered, and so are their times.
         now = now or timezone.now()
-        queues = {q["id"]: q for q in Queue.objects.values(*_QUEUE_FIELDS)}
-        expired = _expire(now=now)
-        rung = []
-        while True:
-            made, retry = _match(now=now, queues=queues)
-            rung += made
-            if not retry:
-                break
+        rung, expired, _overdue, _usernames = _route_locked(now=now, expire=True)
     return rung, expired
+
+
+def _route_locked(*, now: datetime, expire: bool) -> tuple[list[Call], bool, bool, dict[int, str]]:
+    """The body of a pass, under the routing lock. Returns (calls rung, whether it expired
+    something, whether something overdue was left, usernames of the free agents)."""
+    rung: list[Call] = []
+    expired = False
+    usernames: dict[int, str] = {}
+    while True:
+        floor = _read_floor(now=now)
+        usernames.update(floor.usernames)
+        if floor.overdue and not expired:
+            if not expire:
+                return rung, False, True, usernames
+            # Once per pass: what became overdue meanwhile is for the next pass (which follows,
+            # since this one expired something).
+            _expire(candidates=floor.overdue, now=now)
+            expired = True
+            continue
+        made, retry = _match(floor=floor, now=now)
+        rung += made
+        if not retry:
+            return rung, expired, False, usernames
+
+
+# --- What a pass reads -------------------------------------------------------------------
+
+
+@dataclass
+class _Floor:
+    """What a pass needs to know, read under the routing lock."""
+
+    free: list[int] = field(default_factory=list)  # available agents, longest idle first
+    eligible: dict[int, set[int]] = field(default_factory=dict)  # agent id → queues they may take
+    usernames: dict[int, str] = field(default_factory=dict)  # agent id → username (for answers)
+    # Waiting calls that could be rung now, in routing order: (call id, queue id, owner agent id).
+    candidates: list[tuple[int, int, int | None]] = field(default_factory=list)
+    overdue: list[tuple[int, str]] = field(default_factory=list)  # (call id, state) past their time
+    reservation_timeout_s: dict[int, int] = field(default_factory=dict)  # queue id → timeout (ORM path)
+
+
+def _read_floor(*, now: datetime) -> _Floor:
+    if connection.vendor == "postgresql":
+        return _read_floor_pg(now=now)
+    return _read_floor_orm(now=now)
+
+
+@functools.cache
+def _floor_sql() -> str:
+    call, queue, presence = Call._meta.db_table, Queue._meta.db_table, AgentPresence._meta.db_table
+    agent, user = Agent._meta.db_table, Agent._meta.get_field("user").related_model._meta.db_table
+    skill, language = AgentSkill._meta.db_table, Agent.languages.through._meta.db_table
+    return f"""
+        WITH free AS (
+            SELECT p.agent_id, p.idle_since, u.username
+            FROM {presence} p JOIN {agent} a ON a.id = p.agent_id JOIN {user} u ON u.id = a.user_id
+            WHERE p.state = 'available'
+        )
+        SELECT 'agent', f.agent_id, NULL::bigint, NULL::bigint, f.username,
+            ARRAY(
+                SELECT q.id FROM {queue} q
+                WHERE (q.required_skill_id IS NULL OR EXISTS (
+                        SELECT 1 FROM {skill} s WHERE s.agent_id = f.agent_id AND s.skill_id = q.required_skill_id))
+                  AND (q.required_language_id IS NULL OR EXISTS (
+                        SELECT 1 FROM {language} l
+                        WHERE l.agent_id = f.agent_id AND l.language_id = q.required_language_id))
+            ),
+            row_number() OVER (ORDER BY f.idle_since ASC NULLS FIRST, f.agent_id)
+        FROM free f
+        UNION ALL
+        SELECT 'call', c.id, c.queue_id, c.reserved_for_id, NULL, NULL,
+            row_number() OVER (ORDER BY q.priority DESC, c.offered_at, c.id)
+        FROM {queue} q CROSS JOIN LATERAL (
+            -- As many head calls per queue as there are free agents: no more can ring now.
+            (SELECT w.id, w.queue_id, w.reserved_for_id, w.offered_at FROM {call} w
+             WHERE w.queue_id = q.id AND w.state = 'queued' AND w.reserved_for_id IS NULL
+             ORDER BY w.offered_at, w.id LIMIT (SELECT count(*) FROM free))
+            UNION ALL
+            -- Calls that wait for one agent only (callbacks they own), if that agent is free.
+            SELECT w.id, w.queue_id, w.reserved_for_id, w.offered_at FROM {call} w
+            WHERE w.queue_id = q.id AND w.state = 'queued' AND w.reserved_for_id IN (SELECT agent_id FROM free)
+        ) c
+        UNION ALL
+        SELECT 'overdue', c.id, NULL, NULL, c.state, NULL, NULL FROM {call} c
+        WHERE (c.state = 'ringing' AND c.reservation_expires_at <= %(now)s)
+           OR (c.state = 'wrap_up' AND c.wrap_up_expires_at <= %(now)s)
+    """  # noqa: S608 -- names from the models' metadata; values are bound
+
+
+def _read_floor_pg(*, now: datetime) -> _Floor:
+    """The free agents (with the queues each may take), the head calls of every queue and what
+    is overdue, in one query (PostgreSQL): the pass holds the routing lock while it runs."""
+    floor = _Floor()
+    agents, calls = [], []
+    with connection.cursor() as cursor:
+        cursor.execute(_floor_sql(), {"now": now})
+        for kind, pk, queue_id, owner_id, text, queue_ids, rank in cursor.fetchall():
+            if kind == "agent":
+                agents.append((rank, pk, text, queue_ids))
+            elif kind == "call":
+                calls.append((rank, pk, queue_id, owner_id))
+            else:
+                floor.overdue.append((pk, text))
+    for _rank, agent_id, username, queue_ids in sorted(agents):
+        floor.free.append(agent_id)
+        floor.eligible[agent_id] = set(queue_ids)
+        floor.usernames[agent_id] = username
+    floor.candidates = [(pk, queue_id, owner_id) for _rank, pk, queue_id, owner_id in sorted(calls)]
+    return floor
 
 
 _QUEUE_FIELDS = ("id", "priority", "required_skill_id", "required_language_id", "reservation_timeout_s")
 
 
-def _expire(*, now: datetime) -> bool:
+def _read_floor_orm(*, now: datetime) -> _Floor:
+    """The same as _read_floor_pg, with the ORM (SQLite: one process, transactions serialised)."""
+    floor = _Floor()
+    floor.overdue = list(
+        Call.objects.filter(
+            Q(state=Call.State.RINGING, reservation_expires_at__lte=now)
+            | Q(state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now)
+        ).values_list("pk", "state")
+    )
+    rows = list(
+        AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE)
+        .order_by(F("idle_since").asc(nulls_first=True), "agent_id")
+        .values_list("agent_id", "agent__user__username")
+    )
+    if not rows:
+        return floor
+    floor.free = [agent_id for agent_id, _username in rows]
+    floor.usernames = dict(rows)
+    queues = {q["id"]: q for q in Queue.objects.values(*_QUEUE_FIELDS)}
+    floor.reservation_timeout_s = {queue_id: q["reservation_timeout_s"] for queue_id, q in queues.items()}
+    skills = defaultdict(set)
+    for agent_id, skill_id in AgentSkill.objects.filter(agent_id__in=floor.free).values_list("agent_id", "skill_id"):
+        skills[agent_id].add(skill_id)
+    languages = defaultdict(set)
+    for agent_id, language_id in Agent.languages.through.objects.filter(agent_id__in=floor.free).values_list(
+        "agent_id", "language_id"
+    ):
+        languages[agent_id].add(language_id)
+    floor.eligible = {
+        agent_id: {
+            queue_id
+            for queue_id, q in queues.items()
+            if (q["required_skill_id"] is None or q["required_skill_id"] in skills[agent_id])
+            and (q["required_language_id"] is None or q["required_language_id"] in languages[agent_id])
+        }
+        for agent_id in floor.free
+    }
+    candidates = []
+    for queue_id in queues:
+        candidates += (
+            Call.objects.filter(queue_id=queue_id, state=Call.State.QUEUED, reserved_for__isnull=True)
+            .order_by("offered_at", "pk")
+            .values_list("pk", "queue_id", "offered_at", "reserved_for_id")[: len(floor.free)]
+        )
+    candidates += Call.objects.filter(state=Call.State.QUEUED, reserved_for_id__in=floor.free).values_list(
+        "pk", "queue_id", "offered_at", "reserved_for_id"
+    )
+    candidates.sort(key=lambda c: (-queues[c[1]]["priority"], c[2], c[0]))
+    floor.candidates = [(pk, queue_id, owner_id) for pk, queue_id, _offered_at, owner_id in candidates]
+    return floor
+
+
+# --- What a pass does ----------------------------------------------------------------------
+
+
+def _expire(*, candidates: list[tuple[int, str]], now: datetime) -> None:
     """Calls ringing past their reservation go back to their place, and the agent goes on break
     ("missed") so the next call does not ring on an empty desk. Wrap-ups longer than their
     queue's wrap-up time end: the call is completed (its outcome may still be recorded once)
-    and the agent is free. One query finds both, in the common case nothing."""
-    overdue = Q(state=Call.State.RINGING, reservation_expires_at__lte=now) | Q(
-        state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now
-    )
-    candidates = list(Call.objects.filter(overdue).values_list("pk", "state"))
-    if not candidates:
-        return False
+    and the agent is free. The candidates come from the pass's read; in the common case none."""
     rang_out = [pk for pk, state in candidates if state == Call.State.RINGING]
     wrapped = [pk for pk, state in candidates if state == Call.State.WRAP_UP]
     # Lock order (locks.py): each call, then its agent's presence. The filter is checked again
@@ -123,64 +302,29 @@ def _expire(*, now: datetime) -> bool:
         .order_by("pk")
     ):
         services._call_complete_wrap_up(call=call, now=now, cause="wrap-up time over")
-    return True
 
 
-def _match(*, now: datetime, queues: dict) -> tuple[list[Call], bool]:
-    """Greedy matching in queue order. Returns (calls rung, whether to look again because a
+def _match(*, floor: _Floor, now: datetime) -> tuple[list[Call], bool]:
+    """Greedy matching in routing order. Returns (calls rung, whether to look again because a
     row changed under us)."""
-    free = list(
-        AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE)
-        .order_by(F("idle_since").asc(nulls_first=True), "agent_id")
-        .values_list("agent_id", flat=True)
-    )
-    if not free:
-        return [], False
-    skills = defaultdict(set)
-    for agent_id, skill_id in AgentSkill.objects.filter(agent_id__in=free).values_list("agent_id", "skill_id"):
-        skills[agent_id].add(skill_id)
-    languages = defaultdict(set)
-    for agent_id, language_id in Agent.languages.through.objects.filter(agent_id__in=free).values_list(
-        "agent_id", "language_id"
-    ):
-        languages[agent_id].add(language_id)
-    eligible = {
-        agent_id: {
-            queue_id
-            for queue_id, q in queues.items()
-            if (q["required_skill_id"] is None or q["required_skill_id"] in skills[agent_id])
-            and (q["required_language_id"] is None or q["required_language_id"] in languages[agent_id])
-        }
-        for agent_id in free
-    }
-    # For each queue, as many head calls as it has free eligible agents: no more can be rung now.
-    wanted = defaultdict(int)
-    for queue_ids in eligible.values():
-        for queue_id in queue_ids:
-            wanted[queue_id] += 1
-    candidates = []
-    for queue_id, count in wanted.items():
-        candidates += (
-            Call.objects.filter(queue_id=queue_id, state=Call.State.QUEUED, reserved_for__isnull=True)
-            .order_by("offered_at", "pk")
-            .values_list("pk", "queue_id", "offered_at", "reserved_for_id")[:count]
-        )
-    candidates += Call.objects.filter(state=Call.State.QUEUED, reserved_for_id__in=free).values_list(
-        "pk", "queue_id", "offered_at", "reserved_for_id"
-    )
-    if not candidates:
-        return [], False
-    candidates.sort(key=lambda c: (-queues[c[1]]["priority"], c[2], c[0]))
-
     taken: set[int] = set()
     rung: list[Call] = []
     retry = False
-    for call_id, queue_id, _offered_at, owner_id in candidates:
+    for call_id, queue_id, owner_id in floor.candidates:
         if owner_id is not None:
             choices = [owner_id] if owner_id not in taken else []
         else:
-            choices = [a for a in free if a not in taken and queue_id in eligible[a]]
+            choices = [a for a in floor.free if a not in taken and queue_id in floor.eligible[a]]
         if not choices:
+            continue
+        if connection.vendor == "postgresql":
+            call = services._call_ring_if_free(call_id=call_id, agent_id=choices[0], now=now)
+            taken.add(choices[0])
+            if call is None:
+                # The caller hung up or the agent went on break meanwhile: read the floor again.
+                retry = True
+            else:
+                rung.append(call)
             continue
         # Lock order (locks.py): the call, then the agent's presence. FOR UPDATE waits for a
         # short transaction holding the row, then re-reads it: the filter is checked again.
@@ -206,7 +350,7 @@ def _match(*, now: datetime, queues: dict) -> tuple[list[Call], bool]:
                 call=call,
                 presence=presence,
                 now=max(now, call.updated_at),
-                reservation_timeout_s=queues[queue_id]["reservation_timeout_s"],
+                reservation_timeout_s=floor.reservation_timeout_s[queue_id],
             )
             rung.append(call)
             break

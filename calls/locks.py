@@ -46,11 +46,19 @@ logger = logging.getLogger(__name__)
 ROUTING_LOCK_KEY = 0x41434421
 
 
-def take_routing_lock() -> None:
-    """Wait for the routing lock; it is released when the current transaction ends."""
+def take_routing_lock(*, commit_async: bool = False) -> None:
+    """Wait for the routing lock; it is released when the current transaction ends. With
+    commit_async, the transaction also commits asynchronously (commit_asynchronously), in the
+    same round trip: the lock is then never held across a disk flush."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
+            if commit_async:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)",
+                    [ROUTING_LOCK_KEY],
+                )
+            else:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
 
 
 def commit_asynchronously() -> None:

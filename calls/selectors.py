@@ -92,8 +92,13 @@ def call_position(call: Call) -> int | None:
     """1 for the next call of its queue to be answered; None when the call is not waiting."""
     if call.state != Call.State.QUEUED:
         return None
-    ahead = Call.objects.filter(queue_id=call.queue_id, state=Call.State.QUEUED).filter(
-        Q(offered_at__lt=call.offered_at) | Q(offered_at=call.offered_at, pk__lt=call.pk)
+    return call_position_of(call_id=call.pk, queue_id=call.queue_id, offered_at=call.offered_at)
+
+
+def call_position_of(*, call_id: int, queue_id: int, offered_at) -> int:
+    """A waiting call's place in its queue (1: next), in one COUNT of the calls ahead of it."""
+    ahead = Call.objects.filter(queue_id=queue_id, state=Call.State.QUEUED).filter(
+        Q(offered_at__lt=offered_at) | Q(offered_at=offered_at, pk__lt=call_id)
     )
     return ahead.count() + 1
 

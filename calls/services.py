@@ -8,11 +8,12 @@ leading underscore run inside the caller's transaction and take their row locks 
 the order written in calls/locks.py (calls, then presences, then callbacks).
 """
 
+import functools
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -378,6 +379,91 @@ def _call_ring(*, call: Call, presence: AgentPresence, now: datetime, reservatio
     realtime.call_offered(call)
     realtime.queue_changed(call.queue_id)
     return call
+
+
+def _call_ring_if_free(*, call_id: int, agent_id: int, now: datetime) -> Call | None:
+    """Routing's move in one statement (PostgreSQL, under the routing lock): if the call still
+    waits and the agent is still available, the call rings on their desk for its queue's
+    reservation timeout. Returns the call rung, or None when either changed meanwhile.
+
+    The same move as _call_ring (its history row, the presence log, the presence), written as
+    one round trip because the routing lock is held while it runs: FOR UPDATE locks the call,
+    then the presence (lock order, locks.py), waiting for a transaction that holds either and
+    re-checking both states on the rows it then reads, like call_transition and
+    presence_transition would. The call rings no earlier than its last save (see acd._match),
+    and the agent's new interval starts no earlier than their last change."""
+    values = {"call_id": call_id, "agent_id": agent_id, "now": now, "clock": timezone.now()}
+    with connection.cursor() as cursor:
+        cursor.execute(_ring_sql(), values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    names = [f.attname for f in Call._meta.concrete_fields]
+    call = Call.from_db(connection.alias, names, row[: len(names)])
+    presence = AgentPresence(
+        agent_id=agent_id,
+        state=AgentPresence.State.RESERVED,
+        reason="",
+        since=row[len(names)],
+        current_call_id=call.pk,
+    )
+    realtime.presence_changed(presence)
+    realtime.call_offered(call)
+    realtime.queue_changed(call.queue_id)
+    return call
+
+
+@functools.cache
+def _ring_sql() -> str:
+    call, presence = Call._meta.db_table, AgentPresence._meta.db_table
+    queue, history, log = Queue._meta.db_table, CallStateChange._meta.db_table, PresenceInterval._meta.db_table
+    columns = ", ".join(f"c.{f.column}" for f in Call._meta.concrete_fields)
+    queued, ringing = Call.State.QUEUED.value, Call.State.RINGING.value
+    available, reserved = AgentPresence.State.AVAILABLE.value, AgentPresence.State.RESERVED.value
+    return f"""
+        WITH locked AS (
+            SELECT c.id AS call_id, c.updated_at, c.queue_id, p.id AS presence_id, p.since
+            FROM {call} c, {presence} p
+            WHERE c.id = %(call_id)s AND c.state = '{queued}'
+              AND p.agent_id = %(agent_id)s AND p.state = '{available}'
+            FOR UPDATE OF c, p
+        ),
+        move AS (
+            SELECT l.call_id, l.presence_id, q.reservation_timeout_s,
+                GREATEST(%(now)s, l.updated_at) AS ring_at,
+                GREATEST(%(now)s, l.updated_at, l.since) AS since
+            FROM locked l JOIN {queue} q ON q.id = l.queue_id
+        ),
+        rung AS (
+            UPDATE {call} c SET state = '{ringing}', agent_id = %(agent_id)s, ringing_at = m.ring_at,
+                reservation_expires_at = m.ring_at + make_interval(secs => m.reservation_timeout_s),
+                updated_at = %(clock)s
+            FROM move m WHERE c.id = m.call_id
+            RETURNING {columns}
+        ),
+        history AS (
+            INSERT INTO {history} (call_id, from_state, to_state, at, agent_id, by_id, cause)
+            SELECT id, '{queued}', '{ringing}', ringing_at, agent_id, NULL, 'routing' FROM rung
+        ),
+        closed AS (
+            -- An interval never ends before it started, even when two clocks disagree by a hair.
+            UPDATE {log} i SET ended_at = GREATEST(i.started_at, m.since)
+            FROM move m, rung WHERE i.agent_id = %(agent_id)s AND i.ended_at IS NULL
+            RETURNING i.id
+        ),
+        opened AS (
+            -- After the open interval is closed (the count waits for it): one open per agent.
+            INSERT INTO {log} (agent_id, state, reason, started_at, ended_at, call_id, by_id, cause)
+            SELECT %(agent_id)s, '{reserved}', '', m.since, NULL, r.id, NULL, left('offered ' || r.external_id, 150)
+            FROM move m, rung r, (SELECT count(*) FROM closed) done
+        ),
+        held AS (
+            UPDATE {presence} p SET state = '{reserved}', reason = '', since = m.since, current_call_id = r.id
+            FROM move m, rung r WHERE p.id = m.presence_id
+            RETURNING p.since
+        )
+        SELECT c.*, held.since FROM rung c, held
+    """  # noqa: S608 -- names from the models' metadata; values are bound
 
 
 def _call_start_talking(*, call: Call, presence: AgentPresence, now: datetime, cause: str, by=None) -> Call:

@@ -4,9 +4,11 @@ An event is processed in one or two short transactions:
   1. record it (the unique event id makes a concurrent replay wait here) and apply it
      to its call, with the call's row locks; a refused event is recorded with its 4xx
      answer and leaves the call untouched (its own savepoint). When the event cannot
-     create a match, its answer (the call as it now stands) is stored here too;
-  2. otherwise (a call joined a queue, a ringing agent was freed) routing runs after that
-     commit (calls/acd.py), in transactions of its own;
+     create a match, its answer (the call as it now stands) is stored here too. A new
+     call (call.offered) is routed at the end of this transaction, under the routing lock
+     (acd.route_in_transaction): it rings at once if an eligible agent is free;
+  2. when a ringing agent was freed (or the offer found something overdue), routing runs
+     after that commit (calls/acd.py), in transactions of its own;
   3. last, outside the routing lock, the answer (the call as it now stands) is stored once,
      with compare-and-set (the first answer stored is the one every replay gets), with
      answered_at, in a synchronous commit: its disk flush makes 1 and 2 durable too (they
@@ -43,7 +45,7 @@ from contactcenter.errors import ApplicationError, Conflict, NotFound
 from . import acd, realtime, services
 from .locks import commit_asynchronously, retry_on_conflict
 from .models import Call, CallEvent
-from .selectors import call_answer
+from .selectors import call_answer, call_position_of
 
 
 @dataclass
@@ -89,15 +91,15 @@ def event_receive(*, payload: dict, data: dict | None, errors: dict | None) -> A
                 status=400,
                 body={"detail": _("Invalid event."), "code": "invalid", "errors": errors},
             )
-            route = False
+            route, answer = False, None
         else:
-            event, replay, route = _record_and_apply(event_id=event_id, payload=payload, sha=sha, data=data)
+            event, replay, route, answer = _record_and_apply(event_id=event_id, payload=payload, sha=sha, data=data)
         if replay is not None:
             return replay
         if route:
             acd.route_waiting_calls()
         # Durable first (transaction 3); the batched pushes go out as the block ends.
-        return _answer_and_flush(event)
+        return _answer_and_flush(event, body=None if route else answer)
 
 
 def _flush(event_pk: int) -> None:
@@ -120,7 +122,8 @@ def _new_event(*, event_id: str, payload: dict, sha: str, data: dict | None) -> 
 @retry_on_conflict
 def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict):
     """Transaction 1: apply the event to its call and record it, with its answer when no
-    routing follows. Returns (event, replay answer or None, whether to route).
+    routing follows; a new call is routed here. Returns (event, replay answer or None, whether
+    to route after the commit, the answer built from the rows in hand or None).
 
     The event row is inserted last, in the same transaction: a second delivery of the same
     event waits on the call's row lock (or on the new call's unique PBX id), then fails on
@@ -129,22 +132,34 @@ def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict):
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                commit_asynchronously()  # made durable by transaction 3, before anything is answered
                 call, was, result, detail = _apply(event_id=event_id, data=data)
-                # Routing can only find something new if a call joined a queue or a ringing agent was freed.
-                route = result == CallEvent.Result.APPLIED and (
-                    data["type"] == CallEvent.Type.OFFERED or was == Call.State.RINGING
+                # Routing can only find something new if a call joined a queue or a ringing agent was
+                # freed (the caller hung up while it rang); an answered call keeps its agent.
+                offered = result == CallEvent.Result.APPLIED and data["type"] == CallEvent.Type.OFFERED
+                route = (
+                    result == CallEvent.Result.APPLIED
+                    and was == Call.State.RINGING
+                    and call.state in (Call.State.QUEUED, Call.State.ABANDONED)
                 )
                 event = _new_event(event_id=event_id, payload=payload, sha=sha, data=data)
                 event.call = call
                 event.result = result
                 event.detail = detail[:255]
-                if not route:
+                if not (offered or route):
                     # Nothing more will change: the answer is stored with the event, in this commit.
                     event.response = {**call_answer(call), "result": result, "detail": event.detail}
                     event.response_status = 200
+                # Inserted before the routing lock is taken (lock order, calls/locks.py).
                 event.save(force_insert=True)
-            return event, None, route
+                if offered:
+                    # Made durable by transaction 3, before anything is answered.
+                    routed = acd.route_in_transaction()
+                    route = routed.follow_up
+                    answer = _offer_answer(call=call, routed=routed, event=event)
+                else:
+                    commit_asynchronously()  # made durable by transaction 3, before anything is answered
+                    answer = None
+            return event, None, route, answer
         except ApplicationError as exc:
             body = {"detail": exc.message, "code": exc.code}
             if exc.fields:
@@ -152,12 +167,12 @@ def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict):
             event, replay = _record_refusal(
                 event_id=event_id, payload=payload, sha=sha, data=data, status=exc.status_code, body=body
             )
-            return event, replay, False
+            return event, replay, False, None
         except IntegrityError:
             # The same event delivered at the same moment (its row now exists: a replay), or the
             # same PBX call offered under two event ids at once (try again: now it exists).
             if CallEvent.objects.filter(event_id=event_id).exists():
-                return None, _replay(event_id=event_id, sha=sha), False
+                return None, _replay(event_id=event_id, sha=sha), False, None
     raise Conflict(_("The event could not be recorded; send it again."), code="retry")
 
 
@@ -271,18 +286,43 @@ def _apply(*, event_id: str, data: dict):
     return call, was, CallEvent.Result.UNCHANGED, detail
 
 
+def _offer_answer(*, call: Call, routed: acd.Routed, event: CallEvent) -> dict | None:
+    """The answer to a call.offered from what its transaction already holds: the call rang on
+    the desk the pass chose, or waits (its position is counted after the commit, in
+    _answer_and_flush). None when a pass follows (routed.follow_up): the call is read again."""
+    if routed.follow_up:
+        return None
+    rung = next((c for c in routed.calls if c.pk == call.pk), None)
+    return {
+        "id": call.pk,
+        "call_id": call.external_id,
+        "state": Call.State.RINGING if rung else Call.State.QUEUED,
+        "queue": call.queue.slug,
+        "agent": routed.usernames[rung.agent_id] if rung else None,
+        "position": None,
+        "result": event.result,
+        "detail": event.detail,
+    }
+
+
 def _answer_body(event: CallEvent) -> dict:
     call = Call.objects.select_related("queue", "agent__user").get(pk=event.call_id)
     return {**call_answer(call), "result": event.result, "detail": event.detail}
 
 
-def _answer_and_flush(event: CallEvent) -> Answer:
-    """Transaction 3, outside the routing lock: the answer (the call as it now stands) stored
-    once, with compare-and-set, and answered_at, in a synchronous commit whose disk flush
-    covers the earlier asynchronous ones. Every delivery of the event answers what is stored."""
+def _answer_and_flush(event: CallEvent, *, body: dict | None = None) -> Answer:
+    """Transaction 3, outside the routing lock: the answer (the call as it now stands, or the
+    body given, built from the rows the event's transaction held) stored once, with
+    compare-and-set, and answered_at, in a synchronous commit whose disk flush covers the
+    earlier asynchronous ones. Every delivery of the event answers what is stored."""
     now = timezone.now()
     if event.response is None:
-        body = _answer_body(event)
+        if body is None:
+            body = _answer_body(event)
+        elif body["state"] == Call.State.QUEUED:
+            body["position"] = call_position_of(
+                call_id=body["id"], queue_id=event.call.queue_id, offered_at=event.call.offered_at
+            )
         if CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(
             response=body, response_status=200, answered_at=now
         ):
