@@ -13,7 +13,8 @@ Groups and messages (each has a `type`; Channels maps "call.offered" to a consum
   reservation timed out, declined); {"type": "presence.updated", "presence": {...}};
   {"type": "callback.updated", "callback": {...}} for callbacks they own.
 - `queue.<queue_id>`: {"type": "queue.status", "seq": n, "queue": <queue id>, "waiting": n,
-  "longest_wait_s": s, "at": iso} whenever the queue's waiting calls change. `seq` grows
+  "longest_wait_s": s, "at": iso} when the queue's waiting calls change (at most once per
+  CALLS_QUEUE_STATUS_INTERVAL_MS, the last state always pushed). `seq` grows
   by one per message of that queue (across processes, through the cache), so a client
   that sees a gap re-reads GET /api/queues/status/. {"type": "call.escalated", ...}
   and {"type": "callback.updated", ...} for callbacks of the queue.
@@ -26,6 +27,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
@@ -231,6 +233,49 @@ def next_seq(queue_id: int) -> int:
 
 
 def push_queue_status(queue_id: int) -> None:
+    """Push the queue's status, at most once per CALLS_QUEUE_STATUS_INTERVAL_MS per queue across
+    all processes. The first change of a window goes out at once; the changes after it are
+    folded into one push at the window's end (a Celery task with that countdown), which reads
+    the state as it then is, so the last state is always shown. On a busy floor this bounds the
+    fan-out to every desk of the queue (500 desks × a few pushes a second) whatever the call
+    rate, and spares a status query per telephony event."""
+    interval_ms = settings.CALLS_QUEUE_STATUS_INTERVAL_MS
+    if interval_ms <= 0 or _claim(f"calls:queue-status-window:{queue_id}", interval_ms):
+        _push_queue_status_now(queue_id)
+        return
+    if _claim(f"calls:queue-status-pending:{queue_id}", interval_ms * 4):
+        from .tasks import flush_queue_status
+
+        try:
+            flush_queue_status.apply_async((queue_id,), countdown=interval_ms / 1000)
+        except Exception:  # no broker: push now rather than leave the boards behind
+            logger.exception("calls: could not schedule the queue %s status push", queue_id)
+            _push_queue_status_now(queue_id)
+
+
+def flush_queue_status(queue_id: int) -> None:
+    """The end of a window (tasks.flush_queue_status): push the state as it is now, and open a
+    new window. The pending mark goes first, so a change committed after it schedules its own
+    push; one committed before it is in the state read here."""
+    interval_ms = settings.CALLS_QUEUE_STATUS_INTERVAL_MS
+    cache.delete(f"calls:queue-status-pending:{queue_id}")
+    _claim(f"calls:queue-status-window:{queue_id}", interval_ms, replace=True)
+    _push_queue_status_now(queue_id)
+
+
+def _claim(key: str, ttl_ms: int, *, replace: bool = False) -> bool:
+    """Set a short-lived mark; True if it was not there (or `replace`). Millisecond expiry on
+    Redis (one SET NX PX); the local cache of the single-process mode takes float seconds."""
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is not None:
+        return bool(client(key, write=True).set(cache.make_and_validate_key(key), 1, nx=not replace, px=ttl_ms))
+    if replace:
+        cache.set(key, 1, timeout=ttl_ms / 1000)
+        return True
+    return cache.add(key, 1, timeout=ttl_ms / 1000)
+
+
+def _push_queue_status_now(queue_id: int) -> None:
     from .kpis import queue_live
 
     live = queue_live([queue_id], now=timezone.now())[queue_id]

@@ -27,3 +27,12 @@ def dispatch_callback(callback_id: int) -> int | None:
     as ETA; not yet due, or already dispatched, it does nothing: the sweep is the safety net."""
     call = services.callback_dispatch(callback_id=callback_id)
     return call.pk if call else None
+
+
+@shared_task(name="calls.flush_queue_status", ignore_result=True)
+def flush_queue_status(queue_id: int) -> None:
+    """The trailing push of a queue's status window (realtime.push_queue_status). Not retried:
+    a push that cannot go out is stale by the next window anyway."""
+    from . import realtime
+
+    realtime.flush_queue_status(queue_id)

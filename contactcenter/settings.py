@@ -401,3 +401,7 @@ QA_SELF_REPORT_RECHECK_DAYS = env_int("QA_SELF_REPORT_RECHECK_DAYS", 7)
 # First-contact resolution: a repeat call from the same number within this many days means
 # the first one did not resolve the matter (calls/kpis.py and qa/performance.py).
 FCR_WINDOW_DAYS = env_int("FCR_WINDOW_DAYS", 7)
+# A queue's status goes to the desks and wallboards at most once per this many milliseconds:
+# the first change of a window at once, the later ones folded into one push at its end
+# (calls/realtime.py). 0 pushes every change.
+CALLS_QUEUE_STATUS_INTERVAL_MS = env_int("CALLS_QUEUE_STATUS_INTERVAL_MS", 250)

@@ -97,3 +97,50 @@ def test_one_status_push_per_queue_per_transaction(queue, django_capture_on_comm
         realtime.queue_changed(queue.pk)
         realtime.queue_changed(queue.pk)
     assert len(callbacks) == 1
+
+
+@pytest.fixture
+def throttled(settings, queue, monkeypatch):
+    """A 250 ms status window with a real (not eager) Celery: scheduled flushes are recorded."""
+    from django.core.cache import cache
+
+    from calls import tasks
+
+    settings.CALLS_QUEUE_STATUS_INTERVAL_MS = 250
+    for mark in ("window", "pending"):
+        cache.delete(f"calls:queue-status-{mark}:{queue.pk}")
+    scheduled = []
+    monkeypatch.setattr(
+        tasks.flush_queue_status, "apply_async", lambda args, countdown: scheduled.append((args, countdown))
+    )
+    return scheduled
+
+
+def test_status_changes_within_a_window_fold_into_one_trailing_push(queue, billing, throttled):
+    board = listen(realtime.queue_group(queue.pk))
+    realtime.push_queue_status(queue.pk)  # the first change of the window goes out at once
+    first = received(board)
+    assert [m["waiting"] for m in first] == [0]
+
+    offer(queue, external_id="w-1", route=False)  # both wait
+    offer(queue, external_id="w-2", route=False)
+    realtime.push_queue_status(queue.pk)
+    realtime.push_queue_status(queue.pk)
+    assert received(board) == []  # folded, not sent
+    assert throttled == [((queue.pk,), 0.25)]  # one trailing push, at the window's end
+
+    realtime.flush_queue_status(queue.pk)  # what the Celery task runs
+    trailing = received(board)
+    assert [m["waiting"] for m in trailing] == [2]  # the state at the end of the window
+    assert trailing[0]["seq"] == first[0]["seq"] + 1  # no gap for the boards
+
+    realtime.push_queue_status(queue.pk)  # inside the window the flush opened: scheduled again
+    assert len(throttled) == 2 and received(board) == []
+
+
+def test_an_interval_of_zero_pushes_every_change(queue, settings, throttled):
+    settings.CALLS_QUEUE_STATUS_INTERVAL_MS = 0
+    board = listen(realtime.queue_group(queue.pk))
+    for _ in range(3):
+        realtime.push_queue_status(queue.pk)
+    assert len(received(board)) == 3 and throttled == []
