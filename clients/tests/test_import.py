@@ -230,3 +230,99 @@ def test_a_long_report_in_the_admin_lists_only_what_needs_reading(client, manage
     page = upload(client, text.encode()).content.decode()
     assert "Created rows are not listed" in page
     assert page.count('class="import-merged"') == 1 and 'class="import-created"' not in page
+
+
+def test_numbers_the_fast_path_does_not_accept_are_read_by_phonenumbers():
+    """The import's cheap number check may only say yes; anything else is phonenumbers'
+    call. Digits of another script (here full-width) are valid numbers for phonenumbers."""
+    report = run(
+        HEADER
+        + "Mixed Digits,06１２３４５６７８,,,,,,,,,\n"
+        + "Full Width,０６ ９８ ７６ ５４ ３２,,,,,,,,,\n"
+        + 'Brackets,"+33 (0)7 81 22 33 44",,,,,,,,,\n'
+    )
+    assert report.committed, report.rejected
+    numbers = set(ClientPhone.objects.values_list("number", flat=True))
+    assert numbers == {"+33612345678", "+33698765432", "+33781223344"}
+
+
+def test_values_with_tabs_backslashes_and_line_breaks_are_stored_as_written():
+    """On PostgreSQL rows go through COPY's text format, where these characters are special."""
+    text = HEADER + 'Anne \\ Marie,0612345678,,"Saint-\\Denis",,,,"vip\t,new",,,"first line\nsecond\tline \\N"\n'
+    report = run(text)
+    assert report.committed, report.rejected
+    client = Client.objects.get()
+    assert client.full_name == "Anne \\ Marie" and client.city == "Saint-\\Denis"
+    assert client.tags == "vip,new"
+    assert client.notes == "first line\nsecond\tline \\N"
+    assert client.preferred_language_id is None
+
+
+def test_a_file_merging_into_stored_clients_across_batches(monkeypatch):
+    monkeypatch.setattr("clients.services.imports.BATCH_SIZE", 2)
+    stored = ClientFactory(full_name="Stored", email="", city="", numbers=["+33612345678"])
+    refuser = ClientFactory(full_name="Refuser", numbers=["+33699999999"], do_not_call=True)
+    report = run(
+        HEADER
+        + "New One,0611111111,,,,,,,,,\n"
+        + "Stored again,0612345678;0622222222,s@example.test,,,,,,,,\n"
+        + "New Two,0633333333,,Lyon,,,,,,,\n"
+        + "Stored third,0622222222,,Paris,,,,tagged,,,\n"
+        + "Refuser,0699999999,,,,,,,,,\n"
+        + "New One again,0611111111;0644444444,,,,,,,oui,,\n"
+        + "Both,0633333333;0612345678,,,,,,,,,\n",
+        skip_invalid=True,
+    )
+    assert statuses(report) == {
+        2: RowStatus.CREATED,
+        3: RowStatus.MERGED,
+        4: RowStatus.CREATED,
+        5: RowStatus.MERGED,
+        6: RowStatus.SKIPPED,
+        7: RowStatus.MERGED,
+        8: RowStatus.REJECTED,
+    }
+    stored.refresh_from_db()
+    assert (stored.email, stored.city, stored.tags) == ("s@example.test", "Paris", "tagged")
+    assert sorted(stored.phones.values_list("number", flat=True)) == ["+33612345678", "+33622222222"]
+    new_one = Client.objects.get(full_name="New One")
+    assert new_one.do_not_call and report.rows[5].client_id == new_one.pk
+    assert set(DoNotCallNumber.objects.filter(client=new_one).values_list("number", flat=True)) == {
+        "+33611111111",
+        "+33644444444",
+    }
+    assert "line 4" in report.rows[6].messages[0] and f"client #{stored.pk}" in report.rows[6].messages[0]
+    assert refuser.phones.count() == 1
+    assert [row.client_id for row in report.rows] == [
+        new_one.pk,
+        stored.pk,
+        Client.objects.get(full_name="New Two").pk,
+        stored.pk,
+        None,
+        new_one.pk,
+        None,
+    ]
+
+
+def test_the_import_costs_a_few_queries_per_batch_not_per_row(monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr("clients.services.imports.BATCH_SIZE", 100)
+
+    def queries(rows: int) -> int:
+        lines = "".join(f"Client {i},06{i + 20_000_000:08d},c{i}@example.test,Lyon,,fr,,,,,\n" for i in range(rows))
+        with CaptureQueriesContext(connection) as captured:
+            assert run(HEADER + lines).committed
+        Client.objects.all().delete()
+        return len(captured)
+
+    assert queries(5) == queries(40)
+
+
+def test_foreign_keys_are_checked_at_commit_again_after_an_import():
+    """On PostgreSQL the import checks the new rows' foreign keys statement by statement;
+    the rest of the transaction keeps Django's deferred checks."""
+    run(HEADER + "Anne,0612345679,,,,,,,,,\n")
+    phone = ClientPhone.objects.create(client_id=987_654_321, number="+33600000001")  # no such client yet
+    phone.delete()
