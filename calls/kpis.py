@@ -24,12 +24,15 @@ Live, per queue: waiting (calls in the queue now, callers on virtual hold includ
 longest_wait_s (since the oldest waiting call's arrival).
 """
 
-from datetime import datetime, time, timedelta
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
-    Case,
     Count,
     DateTimeField,
     DurationField,
@@ -41,14 +44,23 @@ from django.db.models import (
     Q,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Greatest, Least, TruncHour
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from agents.models import Agent, AgentSkill
 
-from .models import AgentPresence, Call, PresenceInterval
+from .models import (
+    AgentPresence,
+    AgentSlotPresence,
+    Call,
+    KpiSlot,
+    PresenceInterval,
+    Queue,
+    QueueSlotFigures,
+    RepeatContact,
+)
 
 
 def today_range(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -103,66 +115,108 @@ def abandon_rate_pct(*, offered: int, abandoned: int, short_abandoned: int) -> f
     return round(100.0 * (abandoned - short_abandoned) / counted, 1)
 
 
-def queue_period(queue_ids, *, start: datetime, end: datetime) -> dict[int, dict]:
-    """Offered, answered, abandoned, service level, ASA and AHT per queue (one query)."""
+_QUEUE_COUNTS = (
+    "offered",
+    "answered",
+    "answered_within",
+    "abandoned",
+    "short_abandoned",
+    "abandoned_within",
+    "answered_wait_s",
+    "completed",
+    "completed_handle_s",
+)
+
+
+def _queue_counts():
+    """The counts behind the queue figures, as aggregates over inbound calls (per queue: the
+    thresholds are the queue's)."""
     answered = Q(answered_at__isnull=False)
     abandoned = Q(state=Call.State.ABANDONED)
-    short = abandoned & Q(wait_s__lt=F("queue__short_abandon_threshold_s"))
+    within = Q(wait_s__lte=F("queue__service_level_threshold_s"))
     completed = Q(state=Call.State.COMPLETED)
-    rows = (
-        Call.objects.filter(
-            queue_id__in=list(queue_ids),
-            direction=Call.Direction.INBOUND,
-            offered_at__gte=start,
-            offered_at__lt=end,
-        )
-        .values("queue_id", "queue__service_level_formula")
-        .annotate(
-            offered=Count("pk"),
-            abandoned_within=Count("pk", filter=abandoned & Q(wait_s__lte=F("queue__service_level_threshold_s"))),
-            answered=Count("pk", filter=answered),
-            answered_within=Count("pk", filter=answered & Q(wait_s__lte=F("queue__service_level_threshold_s"))),
-            abandoned=Count("pk", filter=abandoned),
-            short_abandoned=Count("pk", filter=short),
-            asa=Avg("wait_s", filter=answered),
-            aht=Avg(F("talk_s") + F("hold_s") + F("wrap_up_s"), filter=completed),
-        )
-    )
-    empty = {
-        "offered": 0,
-        "answered": 0,
-        "answered_within": 0,
-        "abandoned": 0,
-        "short_abandoned": 0,
-        "abandoned_within": 0,
-        "queue__service_level_formula": "standard",
-        "asa": None,
-        "aht": None,
+    return {
+        "offered": Count("pk"),
+        "answered": Count("pk", filter=answered),
+        "answered_within": Count("pk", filter=answered & within),
+        "abandoned": Count("pk", filter=abandoned),
+        "short_abandoned": Count("pk", filter=abandoned & Q(wait_s__lt=F("queue__short_abandon_threshold_s"))),
+        "abandoned_within": Count("pk", filter=abandoned & within),
+        "answered_wait_s": Sum("wait_s", filter=answered),
+        "completed": Count("pk", filter=completed),
+        "completed_handle_s": Sum(F("talk_s") + F("hold_s") + F("wrap_up_s"), filter=completed),
     }
-    result = {}
-    by_queue = {row["queue_id"]: row for row in rows}
-    for queue_id in queue_ids:
-        row = by_queue.get(queue_id, empty)
-        result[queue_id] = {
-            "offered": row["offered"],
-            "answered": row["answered"],
-            "abandoned": row["abandoned"],
-            "short_abandoned": row["short_abandoned"],
-            "service_level_pct": service_level_pct(
-                answered_within=row["answered_within"],
-                answered=row["answered"],
-                abandoned=row["abandoned"],
-                short_abandoned=row["short_abandoned"],
-                abandoned_within=row["abandoned_within"],
-                formula=row["queue__service_level_formula"],
-            ),
-            "abandon_rate_pct": abandon_rate_pct(
-                offered=row["offered"], abandoned=row["abandoned"], short_abandoned=row["short_abandoned"]
-            ),
-            "asa_s": None if row["asa"] is None else round(float(row["asa"]), 1),
-            "aht_s": None if row["aht"] is None else round(float(row["aht"]), 1),
-        }
-    return result
+
+
+def _inbound_offered(start: datetime, end: datetime):
+    return Call.objects.filter(direction=Call.Direction.INBOUND, offered_at__gte=start, offered_at__lt=end)
+
+
+def _add_counts(total: dict, row: dict) -> None:
+    for key in _QUEUE_COUNTS:
+        total[key] = total.get(key, 0) + (row[key] or 0)
+
+
+def _queue_figures(counts: dict, formula: str) -> dict:
+    """The published figures from the counts (docs/kpis.md): the same arithmetic whether the
+    counts come from the records or from the roll-ups."""
+    answered, completed = counts["answered"], counts["completed"]
+    return {
+        "offered": counts["offered"],
+        "answered": answered,
+        "abandoned": counts["abandoned"],
+        "short_abandoned": counts["short_abandoned"],
+        "service_level_pct": service_level_pct(
+            answered_within=counts["answered_within"],
+            answered=answered,
+            abandoned=counts["abandoned"],
+            short_abandoned=counts["short_abandoned"],
+            abandoned_within=counts["abandoned_within"],
+            formula=formula,
+        ),
+        "abandon_rate_pct": abandon_rate_pct(
+            offered=counts["offered"], abandoned=counts["abandoned"], short_abandoned=counts["short_abandoned"]
+        ),
+        "asa_s": round(counts["answered_wait_s"] / answered, 1) if answered else None,
+        "aht_s": round(counts["completed_handle_s"] / completed, 1) if completed else None,
+    }
+
+
+def queue_period(queue_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, dict]:
+    """Offered, answered, abandoned, service level, ASA and AHT per queue: the rolled-up
+    half-hours and the calls of the rest of the period (two queries: the plan, the counts)."""
+    queue_ids = list(queue_ids)
+    rows = _call_rows(queue_ids, start=start, end=end, now=now or timezone.now())
+    return _per_queue(rows, queue_ids)
+
+
+def _per_queue(rows: list[dict], queue_ids: list[int]) -> dict[int, dict]:
+    counts = {queue_id: dict.fromkeys(_QUEUE_COUNTS, 0) for queue_id in queue_ids}
+    formulas = {}
+    for row in rows:
+        _add_counts(counts[row["queue_id"]], row)
+        formulas[row["queue_id"]] = row["formula"]
+    return {
+        queue_id: _queue_figures(counts[queue_id], formulas.get(queue_id, Queue.ServiceLevelFormula.STANDARD))
+        for queue_id in queue_ids
+    }
+
+
+def floor_today(queue_ids, agent_ids, *, now: datetime | None = None) -> dict:
+    """Today's figures of the wallboard and the dashboard, sharing one plan and one count of
+    the calls: {"queues": queue_period, "half_hours": half_hours, "agents": agent_period,
+    "occupancy": occupancy} (five queries, whatever the number of queues and agents)."""
+    now = now or timezone.now()
+    start, end = today_range(now)
+    queue_ids, agent_ids = list(queue_ids), list(agent_ids)
+    plan = _plan(start=start, end=end, now=now)
+    rows = _call_rows(queue_ids, start=start, end=end, now=now, per_slot=True, plan=plan)
+    return {
+        "queues": _per_queue(rows, queue_ids),
+        "half_hours": _per_slot(rows, start=start, end=end),
+        "agents": agent_period(agent_ids, start=start, end=end),
+        "occupancy": occupancy(agent_ids, start=start, end=end, now=now, plan=plan),
+    }
 
 
 def queue_agents_by_state(queues) -> dict[int, dict[str, int]]:
@@ -237,39 +291,77 @@ def agent_period(agent_ids, *, start: datetime, end: datetime) -> dict[int, dict
 # Presence states that count as handling and as available time for occupancy.
 HANDLING_STATES = (AgentPresence.State.ON_CALL, AgentPresence.State.WRAP_UP)
 AVAILABLE_STATES = (AgentPresence.State.AVAILABLE, AgentPresence.State.RESERVED)
+# The presence states rolled up per half-hour, with their AgentSlotPresence field.
+_PRESENCE_FIELDS = {
+    AgentPresence.State.AVAILABLE: "available_us",
+    AgentPresence.State.RESERVED: "reserved_us",
+    AgentPresence.State.ON_CALL: "on_call_us",
+    AgentPresence.State.WRAP_UP: "wrap_up_us",
+    AgentPresence.State.BREAK: "break_us",
+}
 
 
-def occupancy(agent_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, float | None]:
+def _clipped(*, start: datetime, stop: datetime, now: datetime) -> ExpressionWrapper:
+    """An interval's time within [start, stop): an open interval runs until now."""
+    return ExpressionWrapper(
+        Least(Coalesce("ended_at", Value(now, output_field=DateTimeField())), Value(stop, output_field=DateTimeField()))
+        - Greatest("started_at", Value(start, output_field=DateTimeField())),
+        output_field=DurationField(),
+    )
+
+
+def _intervals_overlapping(*, start: datetime, stop: datetime):
+    """The intervals that begin in [start, stop), or began before it and end in or after it
+    (the (agent, started_at) and (agent, ended_at) indexes)."""
+    overlapping = Q(started_at__gte=start, started_at__lt=stop) | Q(ended_at__gt=start, started_at__lt=start)
+    overlapping |= Q(ended_at__isnull=True, started_at__lt=start)
+    return PresenceInterval.objects.filter(overlapping)
+
+
+def _presence_time(agent_ids, *, start: datetime, stop: datetime, now: datetime, states) -> dict[int, dict]:
+    """Per agent, time in each of the states within [start, stop), from the intervals (one
+    grouped query); agents with no such interval left out."""
+    clipped = _clipped(start=start, stop=stop, now=now)
+    intervals = _intervals_overlapping(start=start, stop=stop).filter(state__in=states)
+    if agent_ids is not None:
+        intervals = intervals.filter(agent_id__in=list(agent_ids))
+    rows = intervals.values("agent_id").annotate(**{state: Sum(clipped, filter=Q(state=state)) for state in states})
+    return {row["agent_id"]: {state: row[state] or timedelta(0) for state in states} for row in rows}
+
+
+def occupancy(
+    agent_ids, *, start: datetime, end: datetime, now: datetime | None = None, plan: _Plan | None = None
+) -> dict[int, float | None]:
     """Occupancy (%) per agent: handling ÷ (handling + available) over the presence intervals
-    overlapping the period, each clipped to it (an open interval runs until now). One grouped
-    query: the intervals that begin in the period, or began before it and end in or after it."""
+    overlapping the period, each clipped to it (an open interval runs until now). The
+    rolled-up half-hours' presence and the intervals of the rest of the period, in one query
+    (after the plan's)."""
     now = now or timezone.now()
     agent_ids = list(agent_ids)
     stop = min(end, now)
     result = dict.fromkeys(agent_ids)
     if stop <= start or not agent_ids:
         return result
-    clipped = ExpressionWrapper(
-        Least(Coalesce("ended_at", Value(now, output_field=DateTimeField())), Value(stop, output_field=DateTimeField()))
-        - Greatest("started_at", Value(start, output_field=DateTimeField())),
-        output_field=DurationField(),
-    )
-    overlapping = Q(started_at__gte=start, started_at__lt=stop) | Q(started_at__lt=start, ended_at__gt=start)
-    overlapping |= Q(started_at__lt=start, ended_at__isnull=True)
-    rows = (
-        PresenceInterval.objects.filter(agent_id__in=agent_ids, state__in=HANDLING_STATES + AVAILABLE_STATES)
-        .filter(overlapping)
-        .values("agent_id")
-        .annotate(
-            handling=Sum(clipped, filter=Q(state__in=HANDLING_STATES)),
-            available=Sum(clipped, filter=Q(state__in=AVAILABLE_STATES)),
-        )
-    )
-    for row in rows:
-        handling = row["handling"].total_seconds() if row["handling"] else 0.0
-        available = row["available"].total_seconds() if row["available"] else 0.0
-        total = handling + available
-        result[row["agent_id"]] = round(100.0 * handling / total, 1) if total > 0 else None
+    live_from = (plan or _plan(start=start, end=end, now=now, calls=False)).presence_boundary
+    handling = dict.fromkeys(agent_ids, timedelta(0))
+    available = dict.fromkeys(agent_ids, timedelta(0))
+    seen = set()
+    rows = _presence_rows(agent_ids, start=start, live_from=live_from, stop=stop, now=now)
+    for agent_id, handling_us, available_us, live_handling, live_available, state, started_at, ended_at in rows:
+        seen.add(agent_id)
+        handling[agent_id] += timedelta(microseconds=int(handling_us or 0)) + (live_handling or timedelta(0))
+        available[agent_id] += timedelta(microseconds=int(available_us or 0)) + (live_available or timedelta(0))
+        if state is not None:  # an interval (SQLite), clipped as the database would
+            ended_at = _db_datetime(ended_at) if ended_at is not None else now
+            clipped = min(ended_at, stop) - max(_db_datetime(started_at), live_from)
+            if state in HANDLING_STATES:
+                handling[agent_id] += clipped
+            else:
+                available[agent_id] += clipped
+    for agent_id in seen:
+        handled = handling[agent_id].total_seconds()
+        total = handled + available[agent_id].total_seconds()
+        result[agent_id] = round(100.0 * handled / total, 1) if total > 0 else None
     return result
 
 
@@ -277,31 +369,34 @@ def fcr_window() -> timedelta:
     return timedelta(days=settings.FCR_WINDOW_DAYS)
 
 
-def first_contact_resolution(calls) -> dict:
-    """First-contact resolution of a set of calls: of the answered inbound calls, those after
-    which the same client (or, without a client, the same number) did not call again within
-    settings.FCR_WINDOW_DAYS. Returns {"answered", "resolved", "fcr_pct"} (one query)."""
-    window = fcr_window()
+def _repeated_later(*, after: datetime | None = None):
+    """EXISTS: a later inbound call within the window from the same client (or, for a call
+    with no client, the same number), offered at or after `after` when given."""
     later = Call.objects.filter(
         direction=Call.Direction.INBOUND,
         offered_at__gt=OuterRef("offered_at"),
-        offered_at__lte=OuterRef("offered_at") + window,
+        offered_at__lte=OuterRef("offered_at") + fcr_window(),
     )
-    same_client = later.filter(client_id=OuterRef("client_id"))
-    same_number = later.filter(caller_number=OuterRef("caller_number"))
-    rows = (
-        calls.filter(direction=Call.Direction.INBOUND, answered_at__isnull=False)
-        .annotate(again_client=Exists(same_client), again_number=Exists(same_number))
-        .aggregate(
-            answered=Count("pk"),
-            repeated=Count(
-                "pk",
-                filter=Q(client__isnull=False, again_client=True) | Q(client__isnull=True, again_number=True),
-            ),
-        )
+    if after is not None:
+        later = later.filter(offered_at__gte=after)
+    same_client = Exists(later.filter(client_id=OuterRef("client_id")))
+    same_number = Exists(later.filter(caller_number=OuterRef("caller_number")))
+    return (Q(client__isnull=False) & same_client) | (Q(client__isnull=True) & same_number)
+
+
+def first_contact_resolution(calls) -> dict:
+    """First-contact resolution of a set of calls: of the answered inbound calls, those after
+    which the same client (or, without a client, the same number) did not call again within
+    settings.FCR_WINDOW_DAYS. Returns {"answered", "resolved", "fcr_pct"} (one query, from the
+    records: the reference that fcr_period's roll-ups are tested against)."""
+    rows = calls.filter(direction=Call.Direction.INBOUND, answered_at__isnull=False).aggregate(
+        answered=Count("pk"), repeated=Count("pk", filter=_repeated_later())
     )
-    answered = rows["answered"]
-    resolved = answered - rows["repeated"]
+    return _fcr(rows["answered"], rows["repeated"])
+
+
+def _fcr(answered: int, repeated: int) -> dict:
+    resolved = answered - repeated
     return {
         "answered": answered,
         "resolved": resolved,
@@ -309,50 +404,51 @@ def first_contact_resolution(calls) -> dict:
     }
 
 
-def half_hours(queue_ids, *, start: datetime, end: datetime) -> list[dict]:
-    """Offered, answered and service level per half-hour of the period (local time), for the
-    chart. One query grouped by hour and half in the database, using the (queue, offered_at)
-    index; the service level by the queues' formula (the standard one when they differ)."""
+def fcr_period(queue_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict:
+    """First-contact resolution of the queues' inbound calls offered in the period: the same
+    figure as first_contact_resolution over those calls. Answered calls come from the queue
+    counts; repeats from the rolled-up repeat contacts, plus those made by the calls of the
+    half-hours not rolled up, joined from those few calls to the earlier ones through the
+    client and number indexes. A period that began more than the window before now is
+    counted from the records (first_contact_resolution)."""
+    now = now or timezone.now()
     queue_ids = list(queue_ids)
+    if not queue_ids:
+        return _fcr(0, 0)
+    if now - fcr_window() > start:
+        calls = Call.objects.filter(queue_id__in=queue_ids, offered_at__gte=start, offered_at__lt=end)
+        return first_contact_resolution(calls)
+    plan = _plan(start=start, end=end, now=now)
+    rows = _call_rows(queue_ids, start=start, end=end, now=now, per_queue=False, plan=plan)
+    answered = sum(row["answered"] for row in rows)
+    return _fcr(answered, _repeated(queue_ids, start=start, end=end, now=now, live_from=plan.boundary))
+
+
+def half_hours(queue_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> list[dict]:
+    """Offered, answered and service level per half-hour of the period (local time), for the
+    chart: the rolled-up half-hours and the calls of the rest of the period (two queries);
+    the service level by the queues' formula (the standard one when they differ)."""
+    rows = _call_rows(list(queue_ids), start=start, end=end, now=now or timezone.now(), per_queue=False, per_slot=True)
+    return _per_slot(rows, start=start, end=end)
+
+
+def _per_slot(rows: list[dict], *, start: datetime, end: datetime) -> list[dict]:
     slots = []
     at = start
     while at < end:
         slots.append(dict.fromkeys(_SLOT_COUNTS, 0) | {"start": at})
-        at += timedelta(minutes=30)
-    zone = timezone.get_current_timezone()
-    answered = Q(answered_at__isnull=False)
-    abandoned = Q(state=Call.State.ABANDONED)
-    within = Q(wait_s__lte=F("queue__service_level_threshold_s"))
-    rows = (
-        Call.objects.filter(
-            queue_id__in=queue_ids, direction=Call.Direction.INBOUND, offered_at__gte=start, offered_at__lt=end
-        )
-        .annotate(
-            hour=TruncHour("offered_at", tzinfo=zone),
-            late=Case(When(offered_at__minute__gte=30, then=Value(1)), default=Value(0)),
-        )
-        .values("hour", "late", "queue__service_level_formula")
-        .annotate(
-            offered=Count("pk"),
-            answered=Count("pk", filter=answered),
-            answered_within=Count("pk", filter=answered & within),
-            abandoned=Count("pk", filter=abandoned),
-            short_abandoned=Count("pk", filter=abandoned & Q(wait_s__lt=F("queue__short_abandon_threshold_s"))),
-            abandoned_within=Count("pk", filter=abandoned & within),
-        )
-    )
+        at += SLOT
     formulas = set()
     for row in rows:
-        formulas.add(row["queue__service_level_formula"])
-        index = int((row["hour"] - start).total_seconds() // 1800) + row["late"]
-        if not 0 <= index < len(slots):  # an hour cut by a daylight-saving change
-            index = min(max(index, 0), len(slots) - 1)
+        formulas.add(row["formula"])
+        index = min(max(row["slot_index"], 0), len(slots) - 1)
         for key in _SLOT_COUNTS:
             slots[index][key] += row[key]
     formula = formulas.pop() if len(formulas) == 1 else "standard"
+    zone = timezone.get_current_timezone()
     return [
         {
-            "start": timezone.localtime(slot["start"]).strftime("%H:%M"),
+            "start": slot["start"].astimezone(zone).strftime("%H:%M"),
             "offered": slot["offered"],
             "answered": slot["answered"],
             "service_level_pct": service_level_pct(
@@ -369,3 +465,423 @@ def half_hours(queue_ids, *, start: datetime, end: datetime) -> list[dict]:
 
 
 _SLOT_COUNTS = ("offered", "answered", "answered_within", "abandoned", "short_abandoned", "abandoned_within")
+
+
+# --- Roll-ups -----------------------------------------------------------------------------
+# Closed UTC half-hours are folded into KpiSlot, QueueSlotFigures, AgentSlotPresence and
+# RepeatContact (calls/models.py) by the calls.kpi_rollup beat task; a period's figures are the
+# folded half-hours from its start up to the first one missing or out of date (the boundary),
+# plus the records from the boundary on (the open half-hour, and whichever closed ones are
+# still changing). So a figure is the same whichever way it is counted (tested against the
+# records in calls/tests/test_kpis_rollups.py). Reads never write.
+
+SLOT = timedelta(minutes=30)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# How long a write may take to commit after it was stamped. A fold began at T may not have
+# seen a call stamped (updated_at) after T − FOLD_MARGIN, so such a call makes its half-hour
+# out of date; and presence, stamped with the PBX's time, is folded only FOLD_MARGIN after the
+# half-hour ends (presence stamps are assumed never to lag the server by more than this).
+FOLD_MARGIN = timedelta(minutes=2)
+# The beat keeps this many days of half-hours folded (today in any time zone, and yesterday).
+ROLLUP_DAYS = 2
+
+
+def slot_floor(at: datetime) -> datetime:
+    """The start of the UTC half-hour holding `at`."""
+    return _EPOCH + (at - _EPOCH) // SLOT * SLOT
+
+
+def _on_slot(at: datetime) -> bool:
+    return (at - _EPOCH) % SLOT == timedelta(0)
+
+
+@dataclass
+class _Plan:
+    # Calls offered before `boundary` (from the period's start) are counted from the roll-ups.
+    boundary: datetime
+    # Presence before `presence_boundary` is counted from the roll-ups.
+    presence_boundary: datetime
+
+
+def _plan(*, start: datetime, end: datetime, now: datetime, calls: bool = True) -> _Plan:
+    """Which part of [start, end) the roll-ups answer for: the folded half-hours from start on,
+    up to the first one missing or with a call saved since it was folded (one query; the
+    saved calls found through the index on Call.updated_at). A period not cut on half-hours
+    is counted from the records."""
+    if not (_on_slot(start) and _on_slot(end)):
+        return _Plan(start, start)
+    closed_end = min(end, slot_floor(now))
+    if closed_end <= start:
+        return _Plan(start, start)
+    slot, call = KpiSlot._meta.db_table, Call._meta.db_table
+    slot_end = connection.ops.quote_name("end")
+    changed = (
+        f"EXISTS (SELECT 1 FROM {call} c WHERE c.updated_at >= k.changed_since"  # noqa: S608 -- names from the models' metadata
+        f" AND c.offered_at >= k.start AND c.offered_at < k.{slot_end})"
+        if calls
+        else "1"
+    )
+    sql = f"SELECT k.start, k.presence_folded, {changed} FROM {slot} k WHERE k.start >= %s AND k.start < %s"  # noqa: S608 -- names from the models' metadata; values are bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _db_values(start, closed_end))
+        folded = {_db_datetime(at): (bool(presence), bool(dirty)) for at, presence, dirty in cursor.fetchall()}
+    boundary = start
+    while calls and boundary in folded and not folded[boundary][1]:
+        boundary += SLOT
+    presence_boundary = start
+    while presence_boundary in folded and folded[presence_boundary][0]:
+        presence_boundary += SLOT
+    return _Plan(boundary, presence_boundary)
+
+
+def _db_values(*values) -> list:
+    """Datetimes as the database takes them in a raw query (SQLite: naive UTC text)."""
+    return [connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in values]
+
+
+def _db_datetime(value) -> datetime:
+    """A datetime read by a raw query: SQLite gives naive UTC (or text, for an expression)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value
+
+
+def _dirty_slots(folded: dict, *, start: datetime, end: datetime) -> dict[datetime, datetime]:
+    """The folded half-hours (KpiSlot by start) with a call saved since their changed_since,
+    and the latest such save: one query on Call.updated_at."""
+    if not folded:
+        return {}
+    oldest = min(slot.changed_since for slot in folded.values())
+    changed = Call.objects.filter(updated_at__gte=oldest, offered_at__gte=start, offered_at__lt=end).values_list(
+        "offered_at", "updated_at"
+    )
+    dirty = {}
+    for offered_at, updated_at in changed:
+        slot = folded.get(slot_floor(offered_at))
+        if slot and updated_at >= slot.changed_since:
+            dirty[slot.start] = max(updated_at, dirty.get(slot.start, updated_at))
+    return dirty
+
+
+def _call_rows(
+    queue_ids,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    per_queue: bool = True,
+    per_slot: bool = False,
+    plan: _Plan | None = None,
+) -> list[dict]:
+    """The queue counts of the period's inbound calls per queue and formula (and per half-hour
+    of the period, `slot_index`, when per_slot): the rolled-up half-hours up to the plan's
+    boundary, and the calls after it, in one query."""
+    queue_ids = list(queue_ids)
+    if not queue_ids:
+        return []
+    plan = plan or _plan(start=start, end=end, now=now)
+    grouping = {"per_queue": per_queue, "per_slot": per_slot}
+    rows = _counted_rows(queue_ids, start=start, boundary=plan.boundary, end=end, **grouping)
+    if any(row["changed"] for row in rows):
+        # A queue's thresholds changed since a fold: count from that half-hour on from the records.
+        first = (
+            QueueSlotFigures.objects.filter(queue_id__in=queue_ids, slot_start__gte=start, slot_start__lt=plan.boundary)
+            .exclude(
+                service_level_threshold_s=F("queue__service_level_threshold_s"),
+                short_abandon_threshold_s=F("queue__short_abandon_threshold_s"),
+            )
+            .aggregate(first=Min("slot_start"))["first"]
+        )
+        rows = _counted_rows(queue_ids, start=start, boundary=first, end=end, **grouping)
+    return rows
+
+
+_LIVE_COUNTS = """COUNT(*),
+    SUM(CASE WHEN c.answered_at IS NOT NULL THEN 1 ELSE 0 END),
+    SUM(CASE WHEN c.answered_at IS NOT NULL AND c.wait_s <= q.service_level_threshold_s THEN 1 ELSE 0 END),
+    SUM(CASE WHEN c.state = 'abandoned' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN c.state = 'abandoned' AND c.wait_s < q.short_abandon_threshold_s THEN 1 ELSE 0 END),
+    SUM(CASE WHEN c.state = 'abandoned' AND c.wait_s <= q.service_level_threshold_s THEN 1 ELSE 0 END),
+    SUM(CASE WHEN c.answered_at IS NOT NULL THEN c.wait_s ELSE 0 END),
+    SUM(CASE WHEN c.state = 'completed' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN c.state = 'completed' THEN c.talk_s + c.hold_s + c.wrap_up_s ELSE 0 END)"""
+_FOLDED_COUNTS = ", ".join(f"SUM(f.{key})" for key in _QUEUE_COUNTS)
+
+
+def _counted_rows(
+    queue_ids, *, start: datetime, boundary: datetime, end: datetime, per_queue: bool, per_slot: bool
+) -> list[dict]:
+    """One query: the rolled-up counts of [start, boundary) and the counts of the inbound calls
+    offered in [boundary, end), grouped per queue (or per half-hour of the period), with the
+    queue's formula; `changed` when a rolled-up count was made with other thresholds than the
+    queue's current ones. The same definitions as _queue_counts (docs/kpis.md)."""
+    call, queue, figures = Call._meta.db_table, Queue._meta.db_table, QueueSlotFigures._meta.db_table
+    queues = ", ".join(["%s"] * len(queue_ids))
+    slots = max(0, -(-(end - boundary) // SLOT))
+    # A call's half-hour, counted from the boundary: compared, not computed, so that the same
+    # SQL serves PostgreSQL and SQLite.
+    whens = " ".join(f"WHEN c.offered_at < %s THEN {i}" for i in range(slots - 1))
+    index = f"CASE {whens} ELSE {slots - 1} END" if slots > 1 else "0"
+    live_params = [boundary + (i + 1) * SLOT for i in range(slots - 1)] if per_slot else []
+    live_select = (
+        f"{'c.queue_id' if per_queue else 'NULL'}, q.service_level_formula, NULL, {index if per_slot else 'NULL'}"
+    )
+    folded_select = f"{'f.queue_id' if per_queue else 'NULL'}, q.service_level_formula, {'f.slot_start' if per_slot else 'NULL'}, NULL"
+    group = "1, 2" if per_queue else "2"
+    live_group, folded_group = (f"{group}, 4", f"{group}, 3") if per_slot else (group, group)
+    sql = (
+        f"SELECT {live_select}, 0, {_LIVE_COUNTS} FROM {call} c JOIN {queue} q ON q.id = c.queue_id"  # noqa: S608 -- names from the models' metadata; values are bound
+        f" WHERE c.direction = 'inbound' AND c.queue_id IN ({queues}) AND c.offered_at >= %s AND c.offered_at < %s"
+        f" GROUP BY {live_group}"
+    )
+    params = [*live_params, *queue_ids, boundary, end]
+    if boundary > start:
+        changed = (
+            "MAX(CASE WHEN f.service_level_threshold_s <> q.service_level_threshold_s"
+            " OR f.short_abandon_threshold_s <> q.short_abandon_threshold_s THEN 1 ELSE 0 END)"
+        )
+        folded = (
+            f"SELECT {folded_select}, {changed}, {_FOLDED_COUNTS} FROM {figures} f"  # noqa: S608 -- as above
+            f" JOIN {queue} q ON q.id = f.queue_id"
+            f" WHERE f.queue_id IN ({queues}) AND f.slot_start >= %s AND f.slot_start < %s GROUP BY {folded_group}"
+        )
+        sql = f"{folded} UNION ALL {sql}"
+        params = [*queue_ids, start, boundary, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _db_values(*params))
+        fetched = cursor.fetchall()
+    rows = []
+    for queue_id, formula, slot_start, live_index, changed, *counts in fetched:
+        row = {"queue_id": queue_id, "formula": formula, "changed": bool(changed)}
+        row.update(zip(_QUEUE_COUNTS, (int(count or 0) for count in counts), strict=True))
+        if per_slot:
+            if slot_start is not None:
+                row["slot_index"] = (_db_datetime(slot_start) - start) // SLOT
+            else:
+                row["slot_index"] = (boundary - start) // SLOT + int(live_index)
+        rows.append(row)
+    return rows
+
+
+def _presence_rows(agent_ids, *, start: datetime, live_from: datetime, stop: datetime, now: datetime) -> list[tuple]:
+    """One query: per agent, the rolled-up handling and available time of [start, live_from)
+    (in microseconds), and that of the intervals overlapping [live_from, stop), clipped to it
+    (an open interval runs until now): summed by PostgreSQL; on SQLite, whose date arithmetic
+    is not exact, each interval (state, started_at, ended_at) for Python to clip.
+    Rows: (agent, folded handling µs, folded available µs, live handling, live available,
+    state, started_at, ended_at)."""
+    presence, intervals = AgentSlotPresence._meta.db_table, PresenceInterval._meta.db_table
+    agents = ", ".join(["%s"] * len(agent_ids))
+    states = HANDLING_STATES + AVAILABLE_STATES
+    overlapping = (
+        f" FROM {intervals} i WHERE i.agent_id IN ({agents}) AND i.state IN ({', '.join(['%s'] * len(states))})"  # noqa: S608 -- names from the models' metadata; values are bound
+        # Three arms, so that each can take its index: those that began in the period, those
+        # that began before it and end in or after it, those still open.
+        " AND ((i.started_at >= %s AND i.started_at < %s) OR (i.ended_at > %s AND i.started_at < %s)"
+        " OR (i.ended_at IS NULL AND i.started_at < %s))"
+    )
+    overlapping_params = [*agent_ids, *states, live_from, stop, live_from, live_from, live_from]
+    if connection.vendor == "postgresql":
+        clipped = "LEAST(COALESCE(i.ended_at, %s), %s) - GREATEST(i.started_at, %s)"
+        handling = ", ".join(["%s"] * len(HANDLING_STATES))
+        live = (
+            f"SELECT i.agent_id, NULL, NULL, SUM(CASE WHEN i.state IN ({handling}) THEN {clipped} END),"
+            f" SUM(CASE WHEN i.state NOT IN ({handling}) THEN {clipped} END), NULL, NULL, NULL"
+            f"{overlapping} GROUP BY i.agent_id"
+        )
+        clip_params = [now, stop, live_from]
+        params = [*HANDLING_STATES, *clip_params, *HANDLING_STATES, *clip_params, *overlapping_params]
+    else:
+        live = f"SELECT i.agent_id, NULL, NULL, NULL, NULL, i.state, i.started_at, i.ended_at{overlapping}"
+        params = overlapping_params
+    sql = live
+    if live_from > start:
+        folded = (
+            "SELECT p.agent_id, SUM(p.on_call_us + p.wrap_up_us), SUM(p.available_us + p.reserved_us),"  # noqa: S608 -- as above
+            f" NULL, NULL, NULL, NULL, NULL FROM {presence} p WHERE p.agent_id IN ({agents}) AND p.slot_start >= %s"
+            " AND p.slot_start < %s GROUP BY p.agent_id"
+        )
+        folded_params = [*agent_ids, start, live_from]
+        if live_from >= stop:
+            sql, params = folded, folded_params
+        else:
+            sql, params = f"{folded} UNION ALL {live}", [*folded_params, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _db_values(*params))
+        return cursor.fetchall()
+
+
+def _repeated(queue_ids, *, start: datetime, end: datetime, now: datetime, live_from: datetime) -> int:
+    """Answered inbound calls of the queues offered in the period that were repeated: the
+    rolled-up repeat contacts of [start, live_from) whose repeat is before live_from, and the
+    calls repeated by a call offered from live_from on (found from those later calls; none
+    counted twice). The period began within the window before now, so every later call up to
+    now is within the window of every call of the period. One query."""
+    call, repeat = Call._meta.db_table, RepeatContact._meta.db_table
+    queues = ", ".join(["%s"] * len(queue_ids))
+    earlier = (
+        f"e.direction = 'inbound' AND e.queue_id IN ({queues}) AND e.offered_at >= %s AND e.offered_at < %s"  # noqa: S608 -- as above
+        " AND e.answered_at IS NOT NULL AND l.direction = 'inbound' AND l.offered_at >= %s AND l.offered_at <= %s"
+        f" AND l.offered_at > e.offered_at AND NOT EXISTS (SELECT 1 FROM {repeat} r"  # noqa: S608
+        " WHERE r.call_id = e.id AND r.repeat_offered_at < %s)"
+    )
+    earlier_params = [*queue_ids, start, end, live_from, now, live_from]
+    sql = (
+        f"SELECT (SELECT COUNT(DISTINCT r.call_id) FROM {repeat} r WHERE r.call_queue_id IN ({queues})"  # noqa: S608
+        " AND r.call_offered_at >= %s AND r.call_offered_at < %s AND r.repeat_offered_at < %s),"
+        " (SELECT COUNT(*) FROM ("
+        f"SELECT e.id FROM {call} l JOIN {call} e ON e.client_id = l.client_id WHERE {earlier}"
+        f" UNION SELECT e.id FROM {call} l JOIN {call} e ON e.caller_number = l.caller_number"
+        f" WHERE e.client_id IS NULL AND {earlier}) repeated)"
+    )
+    params = [*queue_ids, start, live_from, live_from, *earlier_params, *earlier_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _db_values(*params))
+        folded, live = cursor.fetchone()
+    return int(folded) + int(live)
+
+
+def rollup_fold(*, slot_start: datetime, now: datetime | None = None) -> KpiSlot:
+    """Roll up one closed half-hour from the records (again, when it was): its queue counts,
+    its agents' presence (once it ended FOLD_MARGIN ago) and the repeat contacts its calls
+    make or receive. One transaction; the half-hour's row is locked, so two folds of the same
+    half-hour run one after the other."""
+    now = now or timezone.now()
+    slot_end = slot_start + SLOT
+    if not _on_slot(slot_start) or slot_end > now:
+        raise ValueError("Only a closed half-hour can be rolled up.")
+    with transaction.atomic():
+        slot, _created = KpiSlot.objects.get_or_create(
+            start=slot_start, defaults={"end": slot_end, "folded_at": now, "changed_since": now}
+        )
+        slot = KpiSlot.objects.select_for_update().get(pk=slot.pk)
+        # Stamped before reading: a call saved after the reads is stamped later than
+        # folded_at − FOLD_MARGIN (changed_since), and so marks the half-hour out of date.
+        slot.folded_at = timezone.now()
+        slot.changed_since = slot.folded_at - FOLD_MARGIN
+        QueueSlotFigures.objects.filter(slot=slot).delete()
+        rows = (
+            _inbound_offered(slot_start, slot_end)
+            .values("queue_id", "queue__service_level_threshold_s", "queue__short_abandon_threshold_s")
+            .annotate(**_queue_counts())
+        )
+        QueueSlotFigures.objects.bulk_create(
+            QueueSlotFigures(
+                slot=slot,
+                slot_start=slot_start,
+                queue_id=row["queue_id"],
+                service_level_threshold_s=row["queue__service_level_threshold_s"],
+                short_abandon_threshold_s=row["queue__short_abandon_threshold_s"],
+                **{key: row[key] or 0 for key in _QUEUE_COUNTS},
+            )
+            for row in rows
+        )
+        slot.presence_folded = slot_end <= slot.folded_at - FOLD_MARGIN
+        AgentSlotPresence.objects.filter(slot=slot).delete()
+        if slot.presence_folded:
+            times = _presence_time(None, start=slot_start, stop=slot_end, now=now, states=tuple(_PRESENCE_FIELDS))
+            AgentSlotPresence.objects.bulk_create(
+                AgentSlotPresence(
+                    slot=slot,
+                    slot_start=slot_start,
+                    agent_id=agent_id,
+                    **{field: _microseconds(by_state[state]) for state, field in _PRESENCE_FIELDS.items()},
+                )
+                for agent_id, by_state in times.items()
+            )
+        _fold_repeats(slot_start=slot_start, slot_end=slot_end)
+        slot.save(update_fields=["folded_at", "changed_since", "presence_folded"])
+    return slot
+
+
+def _microseconds(duration: timedelta) -> int:
+    return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds
+
+
+def _fold_repeats(*, slot_start: datetime, slot_end: datetime) -> None:
+    """The repeat contacts in which a call of the half-hour is the earlier or the later call,
+    found again from the records (few calls: matched in Python, two indexed queries)."""
+    RepeatContact.objects.filter(
+        Q(call_offered_at__gte=slot_start, call_offered_at__lt=slot_end)
+        | Q(repeat_offered_at__gte=slot_start, repeat_offered_at__lt=slot_end)
+    ).delete()
+    window = fcr_window()
+    fields = ("pk", "queue_id", "offered_at", "client_id", "caller_number", "answered_at")
+    mine = list(_inbound_offered(slot_start, slot_end).values(*fields))
+    if not mine:
+        return
+    clients = {call["client_id"] for call in mine if call["client_id"] is not None}
+    numbers = {call["caller_number"] for call in mine}
+    # Every inbound call within a window of the half-hour, either side, sharing a client or a number.
+    others = Q(caller_number__in=numbers)
+    if clients:
+        others |= Q(client_id__in=clients)
+    near = list(_inbound_offered(slot_start - window, slot_end + window).filter(others).values(*fields))
+    by_client, by_number = {}, {}
+    for call in near:
+        by_number.setdefault(call["caller_number"], []).append(call)
+        if call["client_id"] is not None:
+            by_client.setdefault(call["client_id"], []).append(call)
+    pairs = {}
+    for call in near:
+        if call["answered_at"] is None:
+            continue
+        if call["client_id"] is not None:
+            later_ones = by_client.get(call["client_id"], ())
+        else:
+            later_ones = by_number.get(call["caller_number"], ())
+        for later in later_ones:
+            if not call["offered_at"] < later["offered_at"] <= call["offered_at"] + window:
+                continue
+            # Only pairs with a call of this half-hour: the others belong to other folds.
+            if slot_start <= call["offered_at"] < slot_end or slot_start <= later["offered_at"] < slot_end:
+                pairs[call["pk"], later["pk"]] = RepeatContact(
+                    call_id=call["pk"],
+                    call_queue_id=call["queue_id"],
+                    call_offered_at=call["offered_at"],
+                    repeat_call_id=later["pk"],
+                    repeat_offered_at=later["offered_at"],
+                )
+    RepeatContact.objects.bulk_create(pairs.values(), ignore_conflicts=True)
+
+
+def rollup_refresh(*, now: datetime | None = None, days: int = ROLLUP_DAYS) -> int:
+    """Fold every closed half-hour of the last `days` days that has no roll-up, or whose
+    roll-up is out of date (a call changed, presence not yet folded, a queue's thresholds
+    changed) and whose records have settled (no change in the last FOLD_MARGIN). Returns how
+    many were folded. Safe to run twice, and alongside itself."""
+    now = now or timezone.now()
+    end = slot_floor(now)
+    start = end - timedelta(days=days)
+    # Stamped before reading, as a fold's folded_at is (see below).
+    checked_at = timezone.now()
+    folded = {slot.start: slot for slot in KpiSlot.objects.filter(start__gte=start, start__lt=end)}
+    settled = now - FOLD_MARGIN
+    todo = set()
+    at = start
+    while at < end:
+        slot = folded.get(at)
+        if slot is None or (not slot.presence_folded and at + SLOT <= settled):
+            todo.add(at)
+        at += SLOT
+    dirty = _dirty_slots(folded, start=start, end=end)
+    for slot_start, changed_at in dirty.items():
+        if changed_at < settled:
+            todo.add(slot_start)
+    # A half-hour with no call saved since its changed_since, as of checked_at, holds every call
+    # saved before checked_at − FOLD_MARGIN: moving its changed_since there keeps the readers'
+    # look-up of saved calls to the last few minutes' saves.
+    KpiSlot.objects.filter(pk__in=[slot.pk for at, slot in folded.items() if at not in dirty]).update(
+        changed_since=checked_at - FOLD_MARGIN
+    )
+    todo.update(
+        QueueSlotFigures.objects.filter(slot_start__gte=start, slot_start__lt=end)
+        .exclude(
+            service_level_threshold_s=F("queue__service_level_threshold_s"),
+            short_abandon_threshold_s=F("queue__short_abandon_threshold_s"),
+        )
+        .values_list("slot_start", flat=True)
+    )
+    for slot_start in sorted(todo):
+        rollup_fold(slot_start=slot_start)
+    return len(todo)

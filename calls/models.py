@@ -544,3 +544,111 @@ class AnnouncementReceipt(models.Model):
 
     def __str__(self):
         return f"{self.agent} {self.read_at:%Y-%m-%d %H:%M}"
+
+
+# --- KPI roll-ups ---
+# Half-hour roll-ups of the figures of calls/kpis.py (docs/kpis.md, "Speed"), built from the call and
+# presence records by kpis.rollup_fold (the calls.kpi_rollup beat task), never by the call hot path.
+# A half-hour is a UTC half-hour; its rows are right as of KpiSlot.folded_at, and calls/kpis.py
+# reads them only while no call of the half-hour has changed since (Call.updated_at), else it
+# counts that half-hour and the ones after it from the records.
+
+
+class KpiSlot(models.Model):
+    """One rolled-up half-hour: its queue figures, agents' presence and repeat contacts."""
+
+    start = models.DateTimeField(_("start"), unique=True)
+    end = models.DateTimeField(_("end"))  # start + 30 min, stored so that reads only compare
+    # When the fold began reading the records.
+    folded_at = models.DateTimeField(_("folded at"))
+    # folded_at − kpis.FOLD_MARGIN: a call saved (updated_at) from this on may have been
+    # uncommitted when the fold read, so such a call makes the half-hour out of date.
+    changed_since = models.DateTimeField(_("out of date if a call changed since"))
+    # Presence is rolled up only once the half-hour ended FOLD_MARGIN before the fold (a
+    # presence change is stamped with the PBX's time, which may be a little late).
+    presence_folded = models.BooleanField(_("presence rolled up"), default=False)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("KPI half-hour")
+        verbose_name_plural = _("KPI half-hours")
+
+    def __str__(self):
+        return f"{self.start:%Y-%m-%d %H:%M}"
+
+
+class QueueSlotFigures(models.Model):
+    """One queue's inbound calls offered in a half-hour, counted as calls/kpis.py counts them."""
+
+    slot = models.ForeignKey(KpiSlot, on_delete=models.CASCADE, related_name="queue_figures")
+    slot_start = models.DateTimeField()  # the slot's start, for range reads without a join
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    # The queue's thresholds these counts were made with: a queue whose thresholds have changed
+    # since is counted from the records until the half-hour is folded again.
+    service_level_threshold_s = models.PositiveIntegerField()
+    short_abandon_threshold_s = models.PositiveIntegerField()
+    offered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    answered_within = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    short_abandoned = models.PositiveIntegerField(default=0)
+    abandoned_within = models.PositiveIntegerField(default=0)
+    answered_wait_s = models.BigIntegerField(default=0)  # sum of the answered calls' waits (ASA)
+    completed = models.PositiveIntegerField(default=0)
+    completed_handle_s = models.BigIntegerField(default=0)  # sum of talk + hold + wrap-up (AHT)
+
+    class Meta:
+        verbose_name = _("queue half-hour figures")
+        verbose_name_plural = _("queue half-hour figures")
+        indexes = [models.Index(fields=["slot_start", "queue"], name="kpi_queue_slot_idx")]
+        constraints = [models.UniqueConstraint(fields=["slot", "queue"], name="kpi_queue_slot_once")]
+
+    def __str__(self):
+        return f"{self.queue_id} {self.slot_start:%Y-%m-%d %H:%M}"
+
+
+class AgentSlotPresence(models.Model):
+    """Time an agent spent in each presence state within a half-hour (intervals clipped to it),
+    in microseconds so that sums are exact."""
+
+    slot = models.ForeignKey(KpiSlot, on_delete=models.CASCADE, related_name="agent_presence")
+    slot_start = models.DateTimeField()
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    available_us = models.BigIntegerField(default=0)
+    reserved_us = models.BigIntegerField(default=0)
+    on_call_us = models.BigIntegerField(default=0)
+    wrap_up_us = models.BigIntegerField(default=0)
+    break_us = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("agent half-hour presence")
+        verbose_name_plural = _("agent half-hour presence")
+        indexes = [models.Index(fields=["slot_start", "agent"], name="kpi_agent_slot_idx")]
+        constraints = [models.UniqueConstraint(fields=["slot", "agent"], name="kpi_agent_slot_once")]
+
+    def __str__(self):
+        return f"{self.agent_id} {self.slot_start:%Y-%m-%d %H:%M}"
+
+
+class RepeatContact(models.Model):
+    """An answered inbound call followed, within settings.FCR_WINDOW_DAYS, by another inbound
+    call of the same client (or number): first-contact resolution's repeats, found when either
+    call's half-hour is folded and kept only while both half-hours are."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+")
+    call_queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    call_offered_at = models.DateTimeField()
+    repeat_call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+")
+    repeat_offered_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("repeat contact")
+        verbose_name_plural = _("repeat contacts")
+        indexes = [
+            models.Index(fields=["call_offered_at"], name="kpi_repeat_call_idx"),
+            models.Index(fields=["repeat_offered_at"], name="kpi_repeat_later_idx"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["call", "repeat_call"], name="kpi_repeat_once")]
+
+    def __str__(self):
+        return f"{self.call_id} → {self.repeat_call_id}"

@@ -224,14 +224,12 @@ def wallboard_for_user(*, user, now=None) -> dict:
     queues = list(floor_queues_for_user(user=user).order_by("-priority", "name"))
     queue_ids = [q.pk for q in queues]
     live = kpis.queue_live(queue_ids, now=now)
-    today = kpis.queue_period(queue_ids, start=start, end=end)
     by_state = kpis.queue_agents_by_state(queues)
     agents = list(
         floor_agents_for_user(user=user).select_related("presence").order_by("user__first_name", "user__last_name")
     )
-    agent_ids = [a.pk for a in agents]
-    day = kpis.agent_period(agent_ids, start=start, end=end)
-    occupancy = kpis.occupancy(agent_ids, start=start, end=end, now=now)
+    figures = kpis.floor_today(queue_ids, [a.pk for a in agents], now=now)
+    today, day, occupancy = figures["queues"], figures["agents"], figures["occupancy"]
     escalations = list(
         floor_calls_for_user(user=user).filter(escalated=True, escalated_at__gte=start).order_by("-escalated_at")[:20]
     )
@@ -267,7 +265,7 @@ def wallboard_for_user(*, user, now=None) -> dict:
             for a in agents
         ],
         "escalations": [escalation_payload(c) for c in escalations],
-        "half_hours": kpis.half_hours(queue_ids, start=start, end=end),
+        "half_hours": figures["half_hours"],
     }
 
 

@@ -4,7 +4,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from . import kpis, services
 
 
 @shared_task(name="calls.sweep", acks_late=True, ignore_result=True)
@@ -36,3 +36,12 @@ def flush_queue_status(queue_id: int) -> None:
     from . import realtime
 
     realtime.flush_queue_status(queue_id)
+
+
+@shared_task(name="calls.kpi_rollup", acks_late=True, ignore_result=True)
+def kpi_rollup() -> int:
+    """Beat, every minute (calls/migrations/0008): keeps true that every closed half-hour of the
+    last two days has its KPI roll-up, folded again once its calls stop changing, so that the
+    wallboard reads at most the last few half-hours from the records (calls/kpis.py). Safe to
+    run twice: a fold replaces the half-hour's rows under a lock."""
+    return kpis.rollup_refresh()
