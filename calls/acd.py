@@ -78,8 +78,18 @@ def route_in_transaction(*, now: datetime | None = None) -> Routed:
     return Routed(calls=rung, usernames=usernames, follow_up=overdue)
 
 
+def agent_free() -> bool:
+    """Whether any agent is available (read without the routing lock: a hint, see
+    route_in_transaction's callers)."""
+    return AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
+
+
 def _worth_a_pass(now: datetime) -> bool:
     """Whether a pass could do anything: something overdue, or a free agent and a waiting call."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_worth_a_pass_sql(), {"now": now})
+            return cursor.fetchone()[0]
     overdue = Call.objects.filter(
         Q(state=Call.State.RINGING, reservation_expires_at__lte=now)
         | Q(state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now)
@@ -90,6 +100,20 @@ def _worth_a_pass(now: datetime) -> bool:
         AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
         and Call.objects.filter(state=Call.State.QUEUED).exists()
     )
+
+
+@functools.cache
+def _worth_a_pass_sql() -> str:
+    call, presence = Call._meta.db_table, AgentPresence._meta.db_table
+    return f"""
+        SELECT EXISTS (
+            SELECT 1 FROM {call} WHERE (state = 'ringing' AND reservation_expires_at <= %(now)s)
+                OR (state = 'wrap_up' AND wrap_up_expires_at <= %(now)s)
+        ) OR (
+            EXISTS (SELECT 1 FROM {presence} WHERE state = 'available')
+            AND EXISTS (SELECT 1 FROM {call} WHERE state = 'queued')
+        )
+    """  # noqa: S608 -- names from the models' metadata; values are bound
 
 
 @retry_on_conflict

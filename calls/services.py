@@ -96,24 +96,48 @@ def call_transition(
             fields={"state": from_state},
         )
     call.state = to
-    call.save(update_fields=sorted({"state", "updated_at", *fields}))
-    CallStateChange.objects.create(
+    _call_save_with_history(
         call=call,
+        fields={"state", *fields},
         from_state=from_state,
-        to_state=to,
         at=now,
         agent_id=call.agent_id if agent_id is None else agent_id,
         by=by,
-        cause=cause[:150],
+        cause=cause,
     )
     return call
 
 
+def _call_save_with_history(*, call: Call, fields, from_state: str, at: datetime, agent_id, by, cause: str) -> None:
+    """Save the call's fields (and updated_at) and write its history row: one statement on
+    PostgreSQL (these run inside locked sections), the ORM's two elsewhere."""
+    names = sorted({"updated_at", *fields})
+    if connection.vendor != "postgresql":
+        call.save(update_fields=names)
+        CallStateChange.objects.create(
+            call=call, from_state=from_state, to_state=call.state, at=at, agent_id=agent_id, by=by, cause=cause[:150]
+        )
+        return
+    assignments, params = [], []
+    for name in names:
+        model_field = Call._meta.get_field(name)
+        value = model_field.pre_save(call, add=False)  # updated_at: now (auto_now)
+        assignments.append(f"{connection.ops.quote_name(model_field.column)} = %s")
+        params.append(model_field.get_db_prep_save(value, connection))
+    history = CallStateChange._meta.db_table
+    sql = (
+        f"WITH history AS (INSERT INTO {history} (call_id, from_state, to_state, at, agent_id, by_id, cause) "  # noqa: S608 -- names from the models' metadata; values are bound
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s)) UPDATE {Call._meta.db_table} SET {', '.join(assignments)} WHERE id = %s"
+    )
+    history_params = [call.pk, from_state, call.state, at, agent_id, by.pk if by else None, cause[:150]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*history_params, *params, call.pk])
+
+
 def _call_note(*, call: Call, now: datetime, cause: str, by=None, fields: tuple[str, ...] = ()) -> Call:
     """Save a change that is not a state change (escalation, virtual hold) with a history row."""
-    call.save(update_fields=sorted({"updated_at", *fields}))
-    CallStateChange.objects.create(
-        call=call, from_state=call.state, to_state=call.state, at=now, agent_id=call.agent_id, by=by, cause=cause[:150]
+    _call_save_with_history(
+        call=call, fields=fields, from_state=call.state, at=now, agent_id=call.agent_id, by=by, cause=cause
     )
     return call
 
@@ -147,19 +171,6 @@ def presence_transition(
         now = presence.since
     holds_call = to in (AgentPresence.State.RESERVED, AgentPresence.State.ON_CALL, AgentPresence.State.WRAP_UP)
     current_call = call if holds_call else None
-    # An interval never ends before it started, even when two clocks disagree by a hair.
-    PresenceInterval.objects.filter(agent_id=presence.agent_id, ended_at__isnull=True).update(
-        ended_at=Greatest(F("started_at"), Value(now, output_field=DateTimeField()))
-    )
-    PresenceInterval.objects.create(
-        agent_id=presence.agent_id,
-        state=to,
-        reason=reason,
-        started_at=now,
-        call=current_call,
-        by=by,
-        cause=cause[:150],
-    )
     if to == AgentPresence.State.AVAILABLE and from_state != AgentPresence.State.RESERVED:
         # Idle from now on. Back from a call that rang without being taken (the caller hung
         # up), the agent keeps the idle time they had: they did not get to talk.
@@ -168,9 +179,63 @@ def presence_transition(
     presence.reason = reason
     presence.since = now
     presence.current_call = current_call
-    presence.save(update_fields=["state", "reason", "since", "idle_since", "current_call"])
+    if connection.vendor == "postgresql" and presence.pk is not None:
+        # The three writes below in one round trip (they run inside locked sections).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _presence_move_sql(),
+                {
+                    "id": presence.pk,
+                    "agent_id": presence.agent_id,
+                    "state": to,
+                    "reason": reason,
+                    "now": now,
+                    "idle_since": presence.idle_since,
+                    "call_id": current_call.pk if current_call else None,
+                    "by_id": by.pk if by else None,
+                    "cause": cause[:150],
+                },
+            )
+    else:
+        # An interval never ends before it started, even when two clocks disagree by a hair.
+        PresenceInterval.objects.filter(agent_id=presence.agent_id, ended_at__isnull=True).update(
+            ended_at=Greatest(F("started_at"), Value(now, output_field=DateTimeField()))
+        )
+        PresenceInterval.objects.create(
+            agent_id=presence.agent_id,
+            state=to,
+            reason=reason,
+            started_at=now,
+            call=current_call,
+            by=by,
+            cause=cause[:150],
+        )
+        presence.save(update_fields=["state", "reason", "since", "idle_since", "current_call"])
     realtime.presence_changed(presence)
     return presence
+
+
+@functools.cache
+def _presence_move_sql() -> str:
+    """presence_transition's writes as one statement (PostgreSQL): close the open interval of the
+    log, open the new one once it is closed (the count waits for it: one open interval per
+    agent), and save the presence."""
+    presence, log = AgentPresence._meta.db_table, PresenceInterval._meta.db_table
+    return f"""
+        WITH closed AS (
+            UPDATE {log} SET ended_at = GREATEST(started_at, %(now)s)
+            WHERE agent_id = %(agent_id)s AND ended_at IS NULL
+            RETURNING id
+        ),
+        opened AS (
+            INSERT INTO {log} (agent_id, state, reason, started_at, ended_at, call_id, by_id, cause)
+            SELECT %(agent_id)s, %(state)s, %(reason)s, %(now)s, NULL, %(call_id)s, %(by_id)s, %(cause)s
+            FROM (SELECT count(*) FROM closed) done
+        )
+        UPDATE {presence} SET state = %(state)s, reason = %(reason)s, since = %(now)s,
+            idle_since = %(idle_since)s, current_call_id = %(call_id)s
+        WHERE id = %(id)s
+    """  # noqa: S608 -- names from the models' metadata; values are bound
 
 
 def callback_transition(

@@ -96,10 +96,10 @@ def event_receive(*, payload: dict, data: dict | None, errors: dict | None) -> A
             event, replay, route, answer = _record_and_apply(event_id=event_id, payload=payload, sha=sha, data=data)
         if replay is not None:
             return replay
-        if route:
-            acd.route_waiting_calls()
+        if route and any(call.pk == event.call_id for call in acd.route_waiting_calls()):
+            answer = None  # that pass rang the event's call: answer what it now is (read again)
         # Durable first (transaction 3); the batched pushes go out as the block ends.
-        return _answer_and_flush(event, body=None if route else answer)
+        return _answer_and_flush(event, body=answer)
 
 
 def _flush(event_pk: int) -> None:
@@ -151,11 +151,23 @@ def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict):
                     event.response_status = 200
                 # Inserted before the routing lock is taken (lock order, calls/locks.py).
                 event.save(force_insert=True)
-                if offered:
+                if offered and acd.agent_free():
+                    # Rung here, under the routing lock, if the agent is still free when it is held.
                     # Made durable by transaction 3, before anything is answered.
                     routed = acd.route_in_transaction()
                     route = routed.follow_up
-                    answer = _offer_answer(call=call, routed=routed, event=event)
+                    rung = next((c for c in routed.calls if c.pk == call.pk), None)
+                    agent = routed.usernames[rung.agent_id] if rung else None
+                    # With something overdue nothing was matched: the pass that follows decides.
+                    answer = None if route else _offer_answer(call=call, event=event, agent=agent)
+                elif offered:
+                    # Nobody free: the call waits, off the routing lock. Routing runs after the
+                    # commit all the same (calls/locks.py: an agent freed meanwhile, whose own pass
+                    # could not see this call yet, is matched then); the answer is built from the
+                    # rows in hand unless that pass rang the call.
+                    commit_asynchronously()
+                    route = True
+                    answer = _offer_answer(call=call, event=event, agent=None)
                 else:
                     commit_asynchronously()  # made durable by transaction 3, before anything is answered
                     answer = None
@@ -286,19 +298,16 @@ def _apply(*, event_id: str, data: dict):
     return call, was, CallEvent.Result.UNCHANGED, detail
 
 
-def _offer_answer(*, call: Call, routed: acd.Routed, event: CallEvent) -> dict | None:
-    """The answer to a call.offered from what its transaction already holds: the call rang on
-    the desk the pass chose, or waits (its position is counted after the commit, in
-    _answer_and_flush). None when a pass follows (routed.follow_up): the call is read again."""
-    if routed.follow_up:
-        return None
-    rung = next((c for c in routed.calls if c.pk == call.pk), None)
+def _offer_answer(*, call: Call, event: CallEvent, agent: str | None) -> dict:
+    """The answer to a call.offered from what its transaction already holds, with no read: the
+    call rings for this agent (username), or waits (its position is counted after the commit,
+    in _answer_and_flush)."""
     return {
         "id": call.pk,
         "call_id": call.external_id,
-        "state": Call.State.RINGING if rung else Call.State.QUEUED,
+        "state": Call.State.RINGING if agent else Call.State.QUEUED,
         "queue": call.queue.slug,
-        "agent": routed.usernames[rung.agent_id] if rung else None,
+        "agent": agent,
         "position": None,
         "result": event.result,
         "detail": event.detail,
