@@ -24,8 +24,10 @@ and the second write cannot overlap with reading the file; see docs/clients.md.)
 """
 
 import csv
+import gc
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -570,6 +572,33 @@ def clients_import(
         report.file_errors.extend(column_errors)
         return report
 
+    with _cyclic_gc_paused():
+        _import_rows(report, lines, bad_lines, columns, delimiter, by=by, progress=progress)
+    return report
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector during an import.
+
+    An import allocates a few containers per row and keeps a result for every row; the
+    collector would walk them (and every object Django holds) again and again as they pile
+    up: 40 % of the import's Python time, measured. They form no reference cycles, so
+    reference counting frees them as before. The pause is process-wide: other threads'
+    cycles wait the few seconds of the import, and are collected when it ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import_rows(report: ImportReport, lines, bad_lines, columns, delimiter, *, by, progress) -> None:
+    """The rows after the header: checked, merged and written in one transaction, or nothing."""
+    skip_invalid = report.skip_invalid
     check = row_checker(columns)
     reader = csv.reader(lines, delimiter=delimiter)
     width = len(columns)
@@ -619,11 +648,10 @@ def clients_import(
     except _Rollback:
         for result in report.rows:
             result.client_id = None
-        return report
+        return
     except csv.Error as exc:
         report.file_errors.append(
             _("The file is not valid CSV (line %(line)d: %(error)s).") % {"line": reader.line_num + 1, "error": exc}
         )
-        return report
+        return
     report.committed = True
-    return report

@@ -326,3 +326,13 @@ def test_foreign_keys_are_checked_at_commit_again_after_an_import():
     run(HEADER + "Anne,0612345679,,,,,,,,,\n")
     phone = ClientPhone.objects.create(client_id=987_654_321, number="+33600000001")  # no such client yet
     phone.delete()
+
+
+@pytest.mark.parametrize("line", ["Anne,0612345679,,,,,,,,,\n", "Broken,12,,,,,,,,,\n"])
+def test_the_garbage_collector_runs_again_after_an_import(line):
+    """The import pauses Python's cyclic garbage collector while it works (see imports.py)."""
+    import gc
+
+    assert gc.isenabled()
+    run(HEADER + line)
+    assert gc.isenabled()
