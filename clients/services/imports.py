@@ -500,10 +500,10 @@ class _Writer:
             (client,) = owners.values()
             added = [n for n in numbers if n not in pending and n not in owner]
             changes = _merge(client, row)
+            if changes and client[STORED]:
+                batch.updated[client[PK]] = client  # a row that changes nothing leaves updated_at alone
             if added:
                 changes.append(_("%(count)d number(s) added") % {"count": len(added)})
-            if client[STORED]:
-                batch.updated[client[PK]] = client
             message = _("merged into %(client)s") % {"client": self.label(client)}
             if changes:
                 message += " (" + ", ".join(changes) + ")"

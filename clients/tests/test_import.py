@@ -336,3 +336,13 @@ def test_the_garbage_collector_runs_again_after_an_import(line):
     assert gc.isenabled()
     run(HEADER + line)
     assert gc.isenabled()
+
+
+def test_importing_the_same_file_again_merges_every_row_and_changes_nothing():
+    text = HEADER + "Anne,0612345679,anne@example.test,Lyon,,fr,,vip,,yes,\nPaul,0612345680,,,,,,,,,\n"
+    run(text)
+    before = dict(Client.objects.values_list("full_name", "updated_at"))
+    report = run(text)
+    assert report.counts == {"created": 0, "merged": 2, "skipped": 0, "rejected": 0}
+    assert dict(Client.objects.values_list("full_name", "updated_at")) == before
+    assert ClientPhone.objects.count() == 2
