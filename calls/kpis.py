@@ -203,19 +203,19 @@ def _per_queue(rows: list[dict], queue_ids: list[int]) -> dict[int, dict]:
 
 
 def floor_today(queue_ids, agent_ids, *, now: datetime | None = None) -> dict:
-    """Today's figures of the wallboard and the dashboard, sharing one plan and one count of
-    the calls: {"queues": queue_period, "half_hours": half_hours, "agents": agent_period,
-    "occupancy": occupancy} (five queries, whatever the number of queues and agents)."""
+    """Today's figures of the wallboard and the dashboard, queue figures and half-hours from
+    one count of the calls: {"queues": queue_period, "half_hours": half_hours, "agents":
+    agent_period, "occupancy": occupancy} (three queries, whatever the number of queues and
+    agents)."""
     now = now or timezone.now()
     start, end = today_range(now)
     queue_ids, agent_ids = list(queue_ids), list(agent_ids)
-    plan = _plan(start=start, end=end, now=now)
-    rows = _call_rows(queue_ids, start=start, end=end, now=now, per_slot=True, plan=plan)
+    rows = _call_rows(queue_ids, start=start, end=end, now=now, per_slot=True)
     return {
         "queues": _per_queue(rows, queue_ids),
         "half_hours": _per_slot(rows, start=start, end=end),
         "agents": agent_period(agent_ids, start=start, end=end),
-        "occupancy": occupancy(agent_ids, start=start, end=end, now=now, plan=plan),
+        "occupancy": occupancy(agent_ids, start=start, end=end, now=now),
     }
 
 
@@ -336,9 +336,7 @@ def _presence_time(agent_ids, *, start: datetime, stop: datetime, now: datetime,
     return {row["agent_id"]: {state: row[state] or timedelta(0) for state in states} for row in rows}
 
 
-def occupancy(
-    agent_ids, *, start: datetime, end: datetime, now: datetime | None = None, plan: _Plan | None = None
-) -> dict[int, float | None]:
+def occupancy(agent_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, float | None]:
     """Occupancy (%) per agent: handling ÷ (handling + available) over the presence intervals
     overlapping the period, each clipped to it (an open interval runs until now). The
     rolled-up half-hours' presence and the intervals of the rest of the period, in one query
@@ -349,18 +347,28 @@ def occupancy(
     result = dict.fromkeys(agent_ids)
     if stop <= start or not agent_ids:
         return result
-    live_from = (plan or _plan(start=start, end=end, now=now, calls=False)).presence_boundary
+    boundary = _boundary(start=start, end=end, now=now, presence=True)
     handling = dict.fromkeys(agent_ids, timedelta(0))
     available = dict.fromkeys(agent_ids, timedelta(0))
     seen = set()
-    rows = _presence_rows(agent_ids, start=start, live_from=live_from, stop=stop, now=now)
-    for agent_id, handling_us, available_us, live_handling, live_available, state, started_at, ended_at in rows:
+    rows = _presence_rows(agent_ids, start=start, stop=stop, now=now, boundary=boundary)
+    for (
+        agent_id,
+        handling_us,
+        available_us,
+        live_handling,
+        live_available,
+        state,
+        started_at,
+        ended_at,
+        live_from,
+    ) in rows:
         seen.add(agent_id)
         handling[agent_id] += timedelta(microseconds=int(handling_us or 0)) + (live_handling or timedelta(0))
         available[agent_id] += timedelta(microseconds=int(available_us or 0)) + (live_available or timedelta(0))
         if state is not None:  # an interval (SQLite), clipped as the database would
             ended_at = _db_datetime(ended_at) if ended_at is not None else now
-            clipped = min(ended_at, stop) - max(_db_datetime(started_at), live_from)
+            clipped = min(ended_at, stop) - max(_db_datetime(started_at), _db_datetime(live_from))
             if state in HANDLING_STATES:
                 handling[agent_id] += clipped
             else:
@@ -416,7 +424,7 @@ def fcr_period(queue_ids, *, start: datetime, end: datetime, now: datetime | Non
     figure as first_contact_resolution over those calls. Answered calls and repeats from the
     roll-ups up to the plan's boundary; after it, answered calls from the records, and the
     repeats those calls make, joined from them to the earlier calls through the client and
-    number indexes (two queries). A period that began more than the window before now is
+    number indexes (one query). A period that began more than the window before now is
     counted from the records (first_contact_resolution)."""
     now = now or timezone.now()
     queue_ids = list(queue_ids)
@@ -425,8 +433,8 @@ def fcr_period(queue_ids, *, start: datetime, end: datetime, now: datetime | Non
     if now - fcr_window() > start:
         calls = Call.objects.filter(queue_id__in=queue_ids, offered_at__gte=start, offered_at__lt=end)
         return first_contact_resolution(calls)
-    live_from = _plan(start=start, end=end, now=now).boundary
-    return _fcr(*_answered_and_repeated(queue_ids, start=start, end=end, now=now, live_from=live_from))
+    boundary = _boundary(start=start, end=end, now=now)
+    return _fcr(*_answered_and_repeated(queue_ids, start=start, end=end, now=now, boundary=boundary))
 
 
 def half_hours(queue_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> list[dict]:
@@ -508,35 +516,61 @@ class _Plan:
     presence_boundary: datetime
 
 
-def _plan(*, start: datetime, end: datetime, now: datetime, calls: bool = True) -> _Plan:
-    """Which part of [start, end) the roll-ups answer for: the folded half-hours from start on,
-    up to the first one missing or with a call saved since it was folded (one query; the
-    saved calls found through the index on Call.updated_at). A period not cut on half-hours
-    is counted from the records."""
-    if not (_on_slot(start) and _on_slot(end)):
-        return _Plan(start, start)
+@dataclass
+class _Boundary:
+    """Where the roll-ups stop, inside one statement: common table expressions (for a WITH
+    clause) that define `name`(boundary), and `expr`, the boundary as a scalar subquery."""
+
+    ctes: str
+    params: list
+    expr: str
+
+
+def _boundary(
+    *, start: datetime, end: datetime, now: datetime, presence: bool = False, at: datetime | None = None,
+    name: str = "kpi_boundary",
+) -> _Boundary:  # fmt: skip
+    """The boundary of [start, end) for calls (or presence): the start of the first half-hour
+    from `start` on that is not folded, or (calls) has a call saved since its changed_since
+    (through the index on Call.updated_at), or (presence) whose presence is not folded; at
+    most the start of the open half-hour. Computed by the database in the statement that uses
+    it, so that a figure is one round trip. A period not cut on half-hours, or a boundary
+    given (`at`), is a constant."""
     closed_end = min(end, slot_floor(now))
-    if closed_end <= start:
-        return _Plan(start, start)
+    expr = f"(SELECT boundary FROM {name})"  # noqa: S608 -- a name of this module
+    if at is not None or not (_on_slot(start) and _on_slot(end)) or closed_end <= start:
+        return _Boundary(f"{name} AS (SELECT %s AS boundary)", [start if at is None else at], expr)
     slot, call = KpiSlot._meta.db_table, Call._meta.db_table
     slot_end = connection.ops.quote_name("end")
-    changed = (
-        f"EXISTS (SELECT 1 FROM {call} c WHERE c.updated_at >= k.changed_since"  # noqa: S608 -- names from the models' metadata
-        f" AND c.offered_at >= k.start AND c.offered_at < k.{slot_end})"
-        if calls
-        else "1"
+    if presence:
+        out_of_date = "NOT k.presence_folded"
+    else:
+        out_of_date = (
+            f"EXISTS (SELECT 1 FROM {call} c WHERE c.updated_at >= k.changed_since"  # noqa: S608 -- names from the models' metadata
+            f" AND c.offered_at >= k.start AND c.offered_at < k.{slot_end})"
+        )
+    # The first half-hour missing or out of date: the first missing one is at the start, or
+    # right after a folded one (one pass over the period's KpiSlot rows).
+    ctes = (
+        f"{name} AS (SELECT CASE WHEN MIN(k.start) = %s THEN COALESCE(MIN(CASE WHEN {out_of_date} THEN k.start"  # noqa: S608 -- as above
+        f" WHEN k.{slot_end} < %s AND NOT EXISTS (SELECT 1 FROM {slot} n WHERE n.start = k.{slot_end})"
+        f" THEN k.{slot_end} END), %s) ELSE %s END AS boundary FROM {slot} k WHERE k.start >= %s AND k.start < %s)"
     )
-    sql = f"SELECT k.start, k.presence_folded, {changed} FROM {slot} k WHERE k.start >= %s AND k.start < %s"  # noqa: S608 -- names from the models' metadata; values are bound
+    return _Boundary(ctes, [start, closed_end, closed_end, start, start, closed_end], expr)
+
+
+def _plan(*, start: datetime, end: datetime, now: datetime) -> _Plan:
+    """Both boundaries of [start, end) (one query; the figures compute theirs in their own
+    statement)."""
+    calls = _boundary(start=start, end=end, now=now, name="kpi_calls")
+    presence = _boundary(start=start, end=end, now=now, presence=True, name="kpi_presence")
     with connection.cursor() as cursor:
-        cursor.execute(sql, _db_values(start, closed_end))
-        folded = {_db_datetime(at): (bool(presence), bool(dirty)) for at, presence, dirty in cursor.fetchall()}
-    boundary = start
-    while calls and boundary in folded and not folded[boundary][1]:
-        boundary += SLOT
-    presence_boundary = start
-    while presence_boundary in folded and folded[presence_boundary][0]:
-        presence_boundary += SLOT
-    return _Plan(boundary, presence_boundary)
+        cursor.execute(
+            f"WITH {calls.ctes}, {presence.ctes} SELECT {calls.expr}, {presence.expr}",
+            _db_values(*calls.params, *presence.params),
+        )
+        boundary, presence_boundary = cursor.fetchone()
+    return _Plan(_db_datetime(boundary), _db_datetime(presence_boundary))
 
 
 def _db_values(*values) -> list:
@@ -569,35 +603,30 @@ def _dirty_slots(folded: dict, *, start: datetime, end: datetime) -> dict[dateti
 
 
 def _call_rows(
-    queue_ids,
-    *,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    per_queue: bool = True,
-    per_slot: bool = False,
-    plan: _Plan | None = None,
+    queue_ids, *, start: datetime, end: datetime, now: datetime, per_queue: bool = True, per_slot: bool = False
 ) -> list[dict]:
     """The queue counts of the period's inbound calls per queue and formula (and per half-hour
-    of the period, `slot_index`, when per_slot): the rolled-up half-hours up to the plan's
-    boundary, and the calls after it, in one query."""
+    of the period, `slot_index`, when per_slot): the rolled-up half-hours up to the boundary,
+    and the calls after it, in one query."""
     queue_ids = list(queue_ids)
     if not queue_ids:
         return []
-    plan = plan or _plan(start=start, end=end, now=now)
     grouping = {"per_queue": per_queue, "per_slot": per_slot}
-    rows = _counted_rows(queue_ids, start=start, boundary=plan.boundary, end=end, **grouping)
+    boundary = _boundary(start=start, end=end, now=now)
+    rows = _counted_rows(queue_ids, start=start, end=end, boundary=boundary, **grouping)
     if any(row["changed"] for row in rows):
         # A queue's thresholds changed since a fold: count from that half-hour on from the records.
+        rolled_up_to = _plan(start=start, end=end, now=now).boundary
         first = (
-            QueueSlotFigures.objects.filter(queue_id__in=queue_ids, slot_start__gte=start, slot_start__lt=plan.boundary)
+            QueueSlotFigures.objects.filter(queue_id__in=queue_ids, slot_start__gte=start, slot_start__lt=rolled_up_to)
             .exclude(
                 service_level_threshold_s=F("queue__service_level_threshold_s"),
                 short_abandon_threshold_s=F("queue__short_abandon_threshold_s"),
             )
             .aggregate(first=Min("slot_start"))["first"]
         )
-        rows = _counted_rows(queue_ids, start=start, boundary=first, end=end, **grouping)
+        boundary = _boundary(start=start, end=end, now=now, at=first)
+        rows = _counted_rows(queue_ids, start=start, end=end, boundary=boundary, **grouping)
     return rows
 
 
@@ -614,44 +643,41 @@ _FOLDED_COUNTS = ", ".join(f"SUM(f.{key})" for key in _QUEUE_COUNTS)
 
 
 def _counted_rows(
-    queue_ids, *, start: datetime, boundary: datetime, end: datetime, per_queue: bool, per_slot: bool
+    queue_ids, *, start: datetime, end: datetime, boundary: _Boundary, per_queue: bool, per_slot: bool
 ) -> list[dict]:
-    """One query: the rolled-up counts of [start, boundary) and the counts of the inbound calls
-    offered in [boundary, end), grouped per queue (or per half-hour of the period), with the
-    queue's formula; `changed` when a rolled-up count was made with other thresholds than the
-    queue's current ones. The same definitions as _queue_counts (docs/kpis.md)."""
+    """One statement: the rolled-up counts of [start, boundary) and the counts of the inbound
+    calls offered in [boundary, end), grouped per queue (and per half-hour of the period), with
+    the queue's formula; `changed` when a rolled-up count was made with other thresholds than
+    the queue's current ones. The same definitions as _queue_counts (docs/kpis.md)."""
     call, queue, figures = Call._meta.db_table, Queue._meta.db_table, QueueSlotFigures._meta.db_table
     queues = ", ".join(["%s"] * len(queue_ids))
-    slots = max(0, -(-(end - boundary) // SLOT))
-    # A call's half-hour, counted from the boundary: compared, not computed, so that the same
-    # SQL serves PostgreSQL and SQLite.
+    slots = max(1, -(-(end - start) // SLOT))
+    # A call's half-hour of the period: compared, not computed, so that the same SQL serves
+    # PostgreSQL and SQLite.
     whens = " ".join(f"WHEN c.offered_at < %s THEN {i}" for i in range(slots - 1))
     index = f"CASE {whens} ELSE {slots - 1} END" if slots > 1 else "0"
-    live_params = [boundary + (i + 1) * SLOT for i in range(slots - 1)] if per_slot else []
-    live_select = (
-        f"{'c.queue_id' if per_queue else 'NULL'}, q.service_level_formula, NULL, {index if per_slot else 'NULL'}"
+    index_params = [start + (i + 1) * SLOT for i in range(slots - 1)] if per_slot else []
+    queue_id = "c.queue_id" if per_queue else "NULL"
+    live_select = f"{queue_id}, q.service_level_formula, NULL, {index if per_slot else 'NULL'}"
+    folded_select = (
+        f"{queue_id.replace('c.', 'f.')}, q.service_level_formula, {'f.slot_start' if per_slot else 'NULL'}, NULL"
     )
-    folded_select = f"{'f.queue_id' if per_queue else 'NULL'}, q.service_level_formula, {'f.slot_start' if per_slot else 'NULL'}, NULL"
     group = "1, 2" if per_queue else "2"
     live_group, folded_group = (f"{group}, 4", f"{group}, 3") if per_slot else (group, group)
-    sql = (
-        f"SELECT {live_select}, 0, {_LIVE_COUNTS} FROM {call} c JOIN {queue} q ON q.id = c.queue_id"  # noqa: S608 -- names from the models' metadata; values are bound
-        f" WHERE c.direction = 'inbound' AND c.queue_id IN ({queues}) AND c.offered_at >= %s AND c.offered_at < %s"
-        f" GROUP BY {live_group}"
+    changed = (
+        "MAX(CASE WHEN f.service_level_threshold_s <> q.service_level_threshold_s"
+        " OR f.short_abandon_threshold_s <> q.short_abandon_threshold_s THEN 1 ELSE 0 END)"
     )
-    params = [*live_params, *queue_ids, boundary, end]
-    if boundary > start:
-        changed = (
-            "MAX(CASE WHEN f.service_level_threshold_s <> q.service_level_threshold_s"
-            " OR f.short_abandon_threshold_s <> q.short_abandon_threshold_s THEN 1 ELSE 0 END)"
-        )
-        folded = (
-            f"SELECT {folded_select}, {changed}, {_FOLDED_COUNTS} FROM {figures} f"  # noqa: S608 -- as above
-            f" JOIN {queue} q ON q.id = f.queue_id"
-            f" WHERE f.queue_id IN ({queues}) AND f.slot_start >= %s AND f.slot_start < %s GROUP BY {folded_group}"
-        )
-        sql = f"{folded} UNION ALL {sql}"
-        params = [*queue_ids, start, boundary, *params]
+    sql = (
+        f"WITH {boundary.ctes}"  # noqa: S608 -- names from the models' metadata; values are bound
+        f" SELECT {folded_select}, {changed}, {_FOLDED_COUNTS} FROM {figures} f"
+        f" JOIN {queue} q ON q.id = f.queue_id WHERE f.queue_id IN ({queues}) AND f.slot_start >= %s"
+        f" AND f.slot_start < {boundary.expr} GROUP BY {folded_group}"
+        f" UNION ALL SELECT {live_select}, 0, {_LIVE_COUNTS} FROM {call} c JOIN {queue} q ON q.id = c.queue_id"
+        f" WHERE c.direction = 'inbound' AND c.queue_id IN ({queues}) AND c.offered_at >= {boundary.expr}"
+        f" AND c.offered_at < %s GROUP BY {live_group}"
+    )
+    params = [*boundary.params, *queue_ids, start, *index_params, *queue_ids, end]
     with connection.cursor() as cursor:
         cursor.execute(sql, _db_values(*params))
         fetched = cursor.fetchall()
@@ -660,64 +686,56 @@ def _counted_rows(
         row = {"queue_id": queue_id, "formula": formula, "changed": bool(changed)}
         row.update(zip(_QUEUE_COUNTS, (int(count or 0) for count in counts), strict=True))
         if per_slot:
-            if slot_start is not None:
-                row["slot_index"] = (_db_datetime(slot_start) - start) // SLOT
-            else:
-                row["slot_index"] = (boundary - start) // SLOT + int(live_index)
+            row["slot_index"] = (_db_datetime(slot_start) - start) // SLOT if slot_start else int(live_index)
         rows.append(row)
     return rows
 
 
-def _presence_rows(agent_ids, *, start: datetime, live_from: datetime, stop: datetime, now: datetime) -> list[tuple]:
-    """One query: per agent, the rolled-up handling and available time of [start, live_from)
-    (in microseconds), and that of the intervals overlapping [live_from, stop), clipped to it
-    (an open interval runs until now): summed by PostgreSQL; on SQLite, whose date arithmetic
-    is not exact, each interval (state, started_at, ended_at) for Python to clip.
-    Rows: (agent, folded handling µs, folded available µs, live handling, live available,
-    state, started_at, ended_at)."""
+def _presence_rows(agent_ids, *, start: datetime, stop: datetime, now: datetime, boundary: _Boundary) -> list[tuple]:
+    """One statement: per agent, the rolled-up handling and available time of [start,
+    boundary) (in microseconds), and that of the intervals overlapping [boundary, stop),
+    clipped to it (an open interval runs until now): summed by PostgreSQL; on SQLite, whose
+    date arithmetic is not exact, each interval (state, started_at, ended_at, boundary) for
+    Python to clip. Rows: (agent, folded handling µs, folded available µs, live handling,
+    live available, state, started_at, ended_at, boundary)."""
     presence, intervals = AgentSlotPresence._meta.db_table, PresenceInterval._meta.db_table
     agents = ", ".join(["%s"] * len(agent_ids))
     states = HANDLING_STATES + AVAILABLE_STATES
+    b = boundary.expr
+    # The intervals that end after the boundary, and those still open, that began before the
+    # stop: two disjoint parts, so that each takes its index ((agent, ended_at), and the open
+    # intervals' one). An interval of no length at the boundary is left out: it adds nothing.
+    each = f"FROM {intervals} WHERE agent_id IN ({agents}) AND state IN ({', '.join(['%s'] * len(states))})"  # noqa: S608 -- names from the models' metadata; values are bound
     overlapping = (
-        f" FROM {intervals} i WHERE i.agent_id IN ({agents}) AND i.state IN ({', '.join(['%s'] * len(states))})"  # noqa: S608 -- names from the models' metadata; values are bound
-        # Three arms, so that each can take its index: those that began in the period, those
-        # that began before it and end in or after it, those still open.
-        " AND ((i.started_at >= %s AND i.started_at < %s) OR (i.ended_at > %s AND i.started_at < %s)"
-        " OR (i.ended_at IS NULL AND i.started_at < %s))"
+        f" FROM (SELECT agent_id, state, started_at, ended_at {each} AND ended_at > {b} AND started_at < %s"
+        f" UNION ALL SELECT agent_id, state, started_at, ended_at {each} AND ended_at IS NULL AND started_at < %s) i"
     )
-    overlapping_params = [*agent_ids, *states, live_from, stop, live_from, live_from, live_from]
+    overlapping_params = [*agent_ids, *states, stop, *agent_ids, *states, stop]
     if connection.vendor == "postgresql":
-        clipped = "LEAST(COALESCE(i.ended_at, %s), %s) - GREATEST(i.started_at, %s)"
+        clipped = f"LEAST(COALESCE(i.ended_at, %s), %s) - GREATEST(i.started_at, {b})"
         handling = ", ".join(["%s"] * len(HANDLING_STATES))
         live = (
             f"SELECT i.agent_id, NULL, NULL, SUM(CASE WHEN i.state IN ({handling}) THEN {clipped} END),"
-            f" SUM(CASE WHEN i.state NOT IN ({handling}) THEN {clipped} END), NULL, NULL, NULL"
+            f" SUM(CASE WHEN i.state NOT IN ({handling}) THEN {clipped} END), NULL, NULL, NULL, NULL"
             f"{overlapping} GROUP BY i.agent_id"
         )
-        clip_params = [now, stop, live_from]
-        params = [*HANDLING_STATES, *clip_params, *HANDLING_STATES, *clip_params, *overlapping_params]
+        live_params = [*HANDLING_STATES, now, stop, *HANDLING_STATES, now, stop, *overlapping_params]
     else:
-        live = f"SELECT i.agent_id, NULL, NULL, NULL, NULL, i.state, i.started_at, i.ended_at{overlapping}"
-        params = overlapping_params
-    sql = live
-    if live_from > start:
-        folded = (
-            "SELECT p.agent_id, SUM(p.on_call_us + p.wrap_up_us), SUM(p.available_us + p.reserved_us),"  # noqa: S608 -- as above
-            f" NULL, NULL, NULL, NULL, NULL FROM {presence} p WHERE p.agent_id IN ({agents}) AND p.slot_start >= %s"
-            " AND p.slot_start < %s GROUP BY p.agent_id"
-        )
-        folded_params = [*agent_ids, start, live_from]
-        if live_from >= stop:
-            sql, params = folded, folded_params
-        else:
-            sql, params = f"{folded} UNION ALL {live}", [*folded_params, *params]
+        live = f"SELECT i.agent_id, NULL, NULL, NULL, NULL, i.state, i.started_at, i.ended_at, {b}{overlapping}"
+        live_params = overlapping_params
+    sql = (
+        f"WITH {boundary.ctes}"  # noqa: S608 -- as above
+        " SELECT p.agent_id, SUM(p.on_call_us + p.wrap_up_us), SUM(p.available_us + p.reserved_us),"
+        f" NULL, NULL, NULL, NULL, NULL, NULL FROM {presence} p WHERE p.agent_id IN ({agents}) AND p.slot_start >= %s"
+        f" AND p.slot_start < {b} GROUP BY p.agent_id UNION ALL {live}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, _db_values(*params))
+        cursor.execute(sql, _db_values(*boundary.params, *agent_ids, start, *live_params))
         return cursor.fetchall()
 
 
 def _answered_and_repeated(
-    queue_ids, *, start: datetime, end: datetime, now: datetime, live_from: datetime
+    queue_ids, *, start: datetime, end: datetime, now: datetime, boundary: _Boundary
 ) -> tuple[int, int]:
     """The answered inbound calls of the queues offered in the period, and how many of them
     were repeated: rolled up for [start, live_from) (repeat contacts whose repeat is before
@@ -727,29 +745,31 @@ def _answered_and_repeated(
     of the period. One query."""
     call, repeat, figures = Call._meta.db_table, RepeatContact._meta.db_table, QueueSlotFigures._meta.db_table
     queues = ", ".join(["%s"] * len(queue_ids))
+    b = boundary.expr
     earlier = (
         f"e.direction = 'inbound' AND e.queue_id IN ({queues}) AND e.offered_at >= %s AND e.offered_at < %s"  # noqa: S608 -- names from the models' metadata; values are bound
-        " AND e.answered_at IS NOT NULL AND l.direction = 'inbound' AND l.offered_at >= %s AND l.offered_at <= %s"
+        f" AND e.answered_at IS NOT NULL AND l.direction = 'inbound' AND l.offered_at >= {b} AND l.offered_at <= %s"
         f" AND l.offered_at > e.offered_at AND NOT EXISTS (SELECT 1 FROM {repeat} r"
-        " WHERE r.call_id = e.id AND r.repeat_offered_at < %s)"
+        f" WHERE r.call_id = e.id AND r.repeat_offered_at < {b})"
     )
-    earlier_params = [*queue_ids, start, end, live_from, now, live_from]
+    earlier_params = [*queue_ids, start, end, now]
     sql = (
-        f"SELECT (SELECT SUM(f.answered) FROM {figures} f WHERE f.queue_id IN ({queues})"  # noqa: S608 -- as above
-        " AND f.slot_start >= %s AND f.slot_start < %s),"
+        f"WITH {boundary.ctes} SELECT (SELECT SUM(f.answered) FROM {figures} f WHERE f.queue_id IN ({queues})"  # noqa: S608 -- as above
+        f" AND f.slot_start >= %s AND f.slot_start < {b}),"
         f" (SELECT COUNT(*) FROM {call} c WHERE c.direction = 'inbound' AND c.queue_id IN ({queues})"
-        " AND c.offered_at >= %s AND c.offered_at < %s AND c.answered_at IS NOT NULL),"
+        f" AND c.offered_at >= {b} AND c.offered_at < %s AND c.answered_at IS NOT NULL),"
         f" (SELECT COUNT(DISTINCT r.call_id) FROM {repeat} r WHERE r.call_queue_id IN ({queues})"
-        " AND r.call_offered_at >= %s AND r.call_offered_at < %s AND r.repeat_offered_at < %s),"
+        f" AND r.call_offered_at >= %s AND r.call_offered_at < {b} AND r.repeat_offered_at < {b}),"
         " (SELECT COUNT(*) FROM ("
         f"SELECT e.id FROM {call} l JOIN {call} e ON e.client_id = l.client_id WHERE {earlier}"
         f" UNION SELECT e.id FROM {call} l JOIN {call} e ON e.caller_number = l.caller_number"
         f" WHERE e.client_id IS NULL AND {earlier}) repeated)"
     )
     params = [
-        *[*queue_ids, start, live_from],
-        *[*queue_ids, live_from, end],
-        *[*queue_ids, start, live_from, live_from],
+        *boundary.params,
+        *[*queue_ids, start],
+        *[*queue_ids, end],
+        *[*queue_ids, start],
         *earlier_params,
         *earlier_params,
     ]

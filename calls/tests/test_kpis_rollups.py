@@ -250,10 +250,21 @@ def test_first_contact_resolution_counts_repeats_made_in_the_open_half_hour(floo
     assert after == kpis.first_contact_resolution(calls) == from_records(floor)["fcr"]
 
 
-def test_reads_write_nothing(floor, clock, django_assert_num_queries):
-    with django_assert_num_queries(2):
-        kpis.queue_period(floor["queues"], start=START, end=END)
-    assert not KpiSlot.objects.exists()
+def test_each_figure_is_one_query_and_reads_write_nothing(floor, clock, django_assert_num_queries):
+    kpis.rollup_refresh(days=1)
+    KpiSlot.objects.filter(start=DAY + timedelta(hours=7)).delete()  # a half-hour the beat has not folded yet
+    before = {model: model.objects.count() for model in (KpiSlot, QueueSlotFigures, AgentSlotPresence, RepeatContact)}
+    with django_assert_num_queries(5):
+        figures = {
+            "queues": kpis.queue_period(floor["queues"], start=START, end=END),
+            "half_hours": kpis.half_hours(floor["queues"], start=START, end=END),
+            "occupancy": kpis.occupancy(floor["agents"], start=START, end=END),
+            "agents": kpis.agent_period(floor["agents"], start=START, end=END),
+            "fcr": kpis.fcr_period(floor["queues"], start=START, end=END),
+        }
+    assert plan().boundary == DAY + timedelta(hours=7)
+    assert before == {model: model.objects.count() for model in before}
+    assert figures == {key: value for key, value in from_records(floor).items() if key != "floor"}
 
 
 def test_the_wallboard_takes_the_same_queries_with_more_queues_and_agents(
