@@ -57,25 +57,26 @@ class Routed:
 
     calls: list[Call]  # the calls it rang
     usernames: dict[int, str]  # agent id → username, for the agents it read as free
-    follow_up: bool  # something was overdue: run route_waiting_calls() after the commit
 
 
 def route_in_transaction(*, now: datetime | None = None) -> Routed:
     """A routing pass inside the caller's transaction, for a service that has just put a call in
-    a queue (call.offered): the call is matched before its transaction commits, so it needs no
-    transaction of its own, and a caller who can be answered at once rings at once.
+    a queue (call.offered): the call is matched before its transaction commits, so a caller who
+    can be answered at once rings at once, with no transaction of its own.
 
-    Sound as a pass of its own (calls/locks.py): the routing lock is taken here, after the
-    caller's inserts and before anything this pass reads, so the pass sees its own new call
-    and everything committed before it; the lock is released when the caller commits. The
-    caller must not hold row locks a pass could wait for (only its new call, its event row
-    and the number's callbacks, which no pass touches). Overdue reservations and wrap-ups are
-    not expired here (an expired call goes back before newer ones): with something overdue
-    nothing is matched and the caller runs route_waiting_calls() after its commit."""
+    The caller must still run route_waiting_calls() after its commit: this pass read the floor
+    before the new call was committed, and an agent freed meanwhile checks (without the lock)
+    for waiting calls that cannot include it yet; the check after the commit closes that gap
+    (calls/locks.py). The routing lock is taken here, after the caller's inserts and before
+    anything this pass reads, so the pass sees its own new call and everything committed
+    before it; it is released when the caller commits. The caller must not hold row locks a
+    pass could wait for (only its new call, its event row and the number's callbacks, which no
+    pass touches). Overdue reservations and wrap-ups are not expired here, and then nothing is
+    matched (an expired call goes back before newer ones): the pass after the commit does both."""
     take_routing_lock(commit_async=True)
     now = now or timezone.now()
-    rung, _expired, overdue, usernames = _route_locked(now=now, expire=False)
-    return Routed(calls=rung, usernames=usernames, follow_up=overdue)
+    rung, _expired, _overdue, usernames = _route_locked(now=now, expire=False)
+    return Routed(calls=rung, usernames=usernames)
 
 
 def agent_free() -> bool:

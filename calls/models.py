@@ -371,7 +371,11 @@ class AgentPresence(models.Model):
     class Meta:
         verbose_name = _("agent presence")
         verbose_name_plural = _("agent presences")
-        indexes = [models.Index(fields=["state", "idle_since"], name="presence_state_idle_idx")]
+        # No index on state or idle_since: the row changes at every move of the agent, and an
+        # update that changes no indexed column is HOT (a new version in the same page, no new
+        # index entries), which matters under long REPEATABLE READ reads that keep old versions
+        # alive. The table has one row per agent, so routing reads it whole. Its fillfactor is
+        # lowered (migration 0009) to leave room in each page for those versions.
         constraints = [
             models.CheckConstraint(
                 condition=Q(state="break") | Q(reason=""),

@@ -151,23 +151,22 @@ def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict):
                     event.response_status = 200
                 # Inserted before the routing lock is taken (lock order, calls/locks.py).
                 event.save(force_insert=True)
-                if offered and acd.agent_free():
-                    # Rung here, under the routing lock, if the agent is still free when it is held.
-                    # Made durable by transaction 3, before anything is answered.
-                    routed = acd.route_in_transaction()
-                    route = routed.follow_up
-                    rung = next((c for c in routed.calls if c.pk == call.pk), None)
-                    agent = routed.usernames[rung.agent_id] if rung else None
-                    # With something overdue nothing was matched: the pass that follows decides.
-                    answer = None if route else _offer_answer(call=call, event=event, agent=agent)
-                elif offered:
-                    # Nobody free: the call waits, off the routing lock. Routing runs after the
-                    # commit all the same (calls/locks.py: an agent freed meanwhile, whose own pass
-                    # could not see this call yet, is matched then); the answer is built from the
-                    # rows in hand unless that pass rang the call.
-                    commit_asynchronously()
+                if offered:
+                    # Made durable by transaction 3, before anything is answered. With an agent
+                    # free, the call is matched here, under the routing lock; either way routing
+                    # runs again after the commit (route): this transaction read the floor before
+                    # committing, so an agent freed meanwhile, whose own check could not see this
+                    # call yet, is matched then (calls/locks.py). That check finds nothing to do
+                    # in the common case, and takes no lock.
+                    agent = None
+                    if acd.agent_free():
+                        routed = acd.route_in_transaction()
+                        rung = next((c for c in routed.calls if c.pk == call.pk), None)
+                        agent = routed.usernames[rung.agent_id] if rung else None
+                    else:
+                        commit_asynchronously()  # nobody free: the call waits, off the routing lock
                     route = True
-                    answer = _offer_answer(call=call, event=event, agent=None)
+                    answer = _offer_answer(call=call, event=event, agent=agent)
                 else:
                     commit_asynchronously()  # made durable by transaction 3, before anything is answered
                     answer = None

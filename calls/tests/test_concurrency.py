@@ -352,3 +352,58 @@ def test_a_worker_killed_mid_claim_loses_no_callback(floor):
     callback.refresh_from_db()
     assert callback.state == Callback.State.DISPATCHED and callback.attempts == 1
     assert Call.objects.filter(callback=callback).count() == 1 and dispatched.callback_id == callback.pk
+
+
+def test_an_agent_freed_while_an_offer_is_routed_in_its_transaction_gets_the_call(floor, monkeypatch):
+    """call.offered routes its new call inside its own transaction (acd.route_in_transaction), so
+    it reads the floor before that call is committed. An agent who becomes free just then runs
+    their own check after their commit, and cannot see the call yet. The offer's check after its
+    own commit must match them: no call may be left waiting next to the free agent."""
+    from calls import acd
+
+    q_fr = floor["queues"][0]
+    english_only = next(a for a in floor["agents"] if not a.languages.filter(code="fr").exists())
+    french = next(a for a in floor["agents"] if a.languages.filter(code="fr").exists() and a.skill_levels.exists())
+    # Someone is free, so the offer takes the routing lock; but nobody who may take a French call.
+    services.agent_set_status(agent=english_only, status=AgentPresence.State.AVAILABLE)
+
+    floor_read, go_on = threading.Event(), threading.Event()
+    read_floor = acd._read_floor
+
+    def read_floor_then_wait(*, now):
+        floor_state = read_floor(now=now)
+        if threading.current_thread().name == "offer" and not floor_read.is_set():
+            floor_read.set()
+            go_on.wait(30)  # the routing lock is held, the new call not yet committed
+        return floor_state
+
+    monkeypatch.setattr(acd, "_read_floor", read_floor_then_wait)
+    answers = []
+
+    def offer():
+        try:
+            answers.append(_post(Client(), _event("call.offered", "gap-1", 0, queue=q_fr.slug, caller="+33612345678")))
+        finally:
+            connection.close()
+
+    def free_the_french_agent():
+        try:
+            services.agent_set_status(agent=french, status=AgentPresence.State.AVAILABLE)
+        finally:
+            connection.close()
+
+    offering = threading.Thread(target=offer, name="offer")
+    offering.start()
+    assert floor_read.wait(30)
+    freeing = threading.Thread(target=free_the_french_agent)
+    freeing.start()
+    freeing.join(5)  # its commit and its check, which finds no waiting call it can see
+    go_on.set()
+    offering.join(30)
+    freeing.join(30)
+
+    assert answers and answers[0].status_code == 200
+    call = Call.objects.get(external_id="gap-1")
+    assert call.state == Call.State.RINGING and call.agent_id == french.pk
+    assert answers[0].json()["state"] == "ringing"
+    _assert_no_waiting_call_next_to_a_free_eligible_agent(floor["queues"])

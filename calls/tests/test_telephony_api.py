@@ -275,3 +275,54 @@ def test_every_answer_is_flushed_before_it_is_sent(client, queue, billing):
         post(client, payload)
     assert not CallEvent.objects.filter(answered_at__isnull=True).exists()
     assert CallEvent.objects.count() == 4
+
+
+# --- What an event costs: pinned, so that routing cannot quietly grow again (issue #3) ------
+
+# Queries of a call.offered through the API, from the queue's lookup to the queue's status push
+# (savepoints included, as the test database counts them). Before issue #3: 34 for a call that
+# rings, 16 for one that waits. PostgreSQL reads and writes a routing decision in one statement
+# each; SQLite (the single-process mode) keeps the ORM's several.
+OFFERED_RINGS = {"postgresql": 16, "sqlite": 29}
+OFFERED_WAITS = {"postgresql": 15, "sqlite": 15}
+
+
+def _statements_under_the_routing_lock(queries) -> list[str]:
+    sqls = [q["sql"] for q in queries]
+    start = next(i for i, sql in enumerate(sqls) if "pg_advisory_xact_lock" in sql)
+    end = next(i for i in range(start, len(sqls)) if sqls[i].startswith("RELEASE SAVEPOINT"))
+    return sqls[start + 1 : end]
+
+
+def test_an_offered_call_that_rings_takes_a_pinned_number_of_queries(
+    client, queue, billing, settings, django_assert_num_queries
+):
+    from django.db import connection
+
+    settings.CALLS_QUEUE_STATUS_INTERVAL_MS = 0  # the queue's status is pushed at once, every time
+    for _ in range(3):
+        make_available(agent_with(skills=[billing]))
+    post(client, event(call_id="pbx-warm-up"))
+
+    with django_assert_num_queries(OFFERED_RINGS[connection.vendor]) as captured:
+        body = post(client, event(call_id="pbx-rings")).json()
+
+    assert body["state"] == "ringing" and body["agent"] is not None and body["position"] is None
+    if connection.vendor == "postgresql":
+        # The routing lock is held for two statements: read the floor, ring (then the commit).
+        assert len(_statements_under_the_routing_lock(captured.captured_queries)) == 2
+
+
+def test_an_offered_call_that_waits_takes_a_pinned_number_of_queries_and_no_routing_lock(
+    client, queue, settings, django_assert_num_queries
+):
+    from django.db import connection
+
+    settings.CALLS_QUEUE_STATUS_INTERVAL_MS = 0
+    post(client, event(call_id="pbx-first"))
+
+    with django_assert_num_queries(OFFERED_WAITS[connection.vendor]) as captured:
+        body = post(client, event(call_id="pbx-waits")).json()
+
+    assert body["state"] == "queued" and body["position"] == 2
+    assert not any("pg_advisory_xact_lock" in q["sql"] for q in captured.captured_queries)
