@@ -1,7 +1,7 @@
 """Routing benchmark: the telephony API under load, on PostgreSQL, in the production server
 configuration, against two baselines measured in the same run.
 
-    bench/calls/run.sh            # or: .venv/bin/python bench/calls/bench.py --duration 20
+    bench/calls/run.sh            # or: .venv/bin/python bench/calls/bench.py --duration 15 --rounds 3
 
 What it does (all traffic to 127.0.0.1 only, every phase bounded in time):
  1. creates the database calls_bench (dropped first), migrates it, and sets up the floor:
@@ -10,17 +10,25 @@ What it does (all traffic to 127.0.0.1 only, every phase bounded in time):
     DEBUG=0, psycopg connection pool, Redis for channels and Celery (db 1);
  3. baseline A: pgbench tpcb-like, 32 clients, on its own database (the machine's raw
     transaction rate);
- 4. baseline B: a plain token-authenticated DRF endpoint that inserts one row (bench-only URL);
- 5. the routing run: 32 concurrent senders post call.offered events (each routed at once to
-    the longest-idle eligible free agent, or queued); a floor process beside the server takes
-    every ringing call through accept → end → wrap-up with the calls services (as the agent
-    API does, not over HTTP), so agents are free again and routing keeps assigning;
- 6. the same with 4 long dashboard-style reads in REPEATABLE READ transactions beside it;
- 7. a replay run: 10 % of events sent twice (the second must get the identical answer and
+ 4. then, in each of --rounds rounds (3), three phases back to back, so that the load of the
+    machine weighs on all three alike:
+    - baseline B: a plain token-authenticated DRF endpoint that inserts one row (bench-only URL);
+    - the routing run: 32 concurrent senders post call.offered events to the real
+      /api/telephony/events/ (signed, idempotent, with the production pushes through the Redis
+      channel layer); each call rings at once on the longest-idle eligible free agent, or
+      waits; a floor process beside the server takes every ringing call through accept → end
+      → wrap-up with the calls services (as the agent API does, not over HTTP), so agents are
+      free again and routing keeps assigning;
+    - the same with 4 long dashboard-style reads in REPEATABLE READ transactions beside it;
+    the figures compared are the medians of the rounds;
+ 5. a replay run: 10 % of events sent twice (the second must get the identical answer and
     change nothing), 5 % of calls with their events out of order (ended before answered);
- 8. after each run it checks from the database: zero double assignments (no call held by two
+ 6. after each run it checks from the database: zero double assignments (no call held by two
     agents at once, no agent holding two calls), zero lost calls (every offered call exists and
     is over, or waits with no eligible agent free), and every unique event recorded once.
+Each routing run reports the share of calls that rang on arrival: the rest waited for the
+floor to free an agent (a waiting call.offered is cheaper than one that rings, so a floor that
+cannot keep up flatters the rate; the share says which path was measured).
 It prints the figures and the ratios, and exits non-zero if a check fails.
 """
 
@@ -32,6 +40,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -205,6 +214,11 @@ class Run:
         self.replay_mismatches = 0
         self.queued_on_arrival = 0
         self.statuses: dict[int, int] = {}
+
+    def rung_share(self) -> float:
+        """The share of offered calls that rang on a desk at once (the rest waited)."""
+        answered = len(self.offered.latencies)
+        return (answered - self.queued_on_arrival) / answered if answered else 0.0
 
     async def post(self, client, path, *, body=None, headers=None, meter=None):
         started = time.perf_counter()
@@ -397,8 +411,9 @@ def report(run: Run, checks: dict) -> bool:
     log(f"  call.offered (routed)  {run.offered.line()}")
     log(f"  all events             {run.all.line()}")
     log(
-        f"  calls {checks['calls']}, rung on arrival {checks['calls'] - run.queued_on_arrival}, "
-        f"queued on arrival {run.queued_on_arrival}, statuses {dict(sorted(run.statuses.items()))}"
+        f"  calls {checks['calls']}, rung on arrival {checks['calls'] - run.queued_on_arrival} "
+        f"({run.rung_share():.0%}), queued on arrival {run.queued_on_arrival}, "
+        f"statuses {dict(sorted(run.statuses.items()))}"
     )
     if run.replays:
         log(f"  replays {run.replays} (answers identical: {run.replays - run.replay_mismatches})")
@@ -420,9 +435,14 @@ def report(run: Run, checks: dict) -> bool:
     return ok
 
 
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=20, help="seconds per measured phase")
+    parser.add_argument("--duration", type=float, default=15, help="seconds per measured phase")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three compared phases (median)")
     args = parser.parse_args()
     started = time.monotonic()
     log(f"Setting up {DB} (migrate, 50 agents, 200 000 historical calls)…")
@@ -433,22 +453,29 @@ def main():
     log("Starting uvicorn (2 workers, DEBUG=0, psycopg pool, Redis)…")
     server = start_server()
     ok = True
+    inserts: list[Meter] = []
+    cleans: list[Run] = []
+    busies: list[Run] = []
     try:
         asyncio.run(plain_insert(3, tokens["baseline"]))  # warm-up: workers, pools, caches
         asyncio.run(Run("warm", tokens["agents"]).run(3))
-        log(f"Plain authenticated DRF insert, {SENDERS} senders, {args.duration:.0f} s…")
-        insert = asyncio.run(plain_insert(args.duration, tokens["baseline"]))
-        log(f"  plain insert           {insert.line()}")
+        for n in range(1, args.rounds + 1):
+            log(f"Round {n}/{args.rounds}. Plain authenticated DRF insert, {SENDERS} senders, {args.duration:.0f} s…")
+            insert = asyncio.run(plain_insert(args.duration, tokens["baseline"]))
+            inserts.append(insert)
+            log(f"  plain insert           {insert.line()}")
 
-        log(f"Routing, {SENDERS} senders, 50 agents (13 in both queues), {args.duration:.0f} s…")
-        clean = asyncio.run(Run("clean", tokens["agents"]).run(args.duration))
-        ok &= report(clean, check(clean))
+            log(f"Round {n}. Routing, {SENDERS} senders, 50 agents (13 in both queues), {args.duration:.0f} s…")
+            clean = asyncio.run(Run("clean", tokens["agents"], seed=10 + n).run(args.duration))
+            cleans.append(clean)
+            ok &= report(clean, check(clean))
 
-        log("Routing with 4 long REPEATABLE READ dashboard reads beside it…")
-        with LongReads() as reads:
-            busy = asyncio.run(Run("reads", tokens["agents"], seed=2).run(args.duration))
-        log(f"  long reads: {reads.transactions} transactions, {reads.queries} aggregate queries")
-        ok &= report(busy, check(busy))
+            log(f"Round {n}. Routing with 4 long REPEATABLE READ dashboard reads beside it…")
+            with LongReads() as reads:
+                busy = asyncio.run(Run("reads", tokens["agents"], seed=20 + n).run(args.duration))
+            busies.append(busy)
+            log(f"  long reads: {reads.transactions} transactions, {reads.queries} aggregate queries")
+            ok &= report(busy, check(busy))
 
         log("Replay: 10 % duplicate events, 5 % of calls out of order…")
         replay = asyncio.run(
@@ -460,20 +487,33 @@ def main():
         server.wait(30)
         sh(shutil.which("redis-cli") or "redis-cli", "-u", REDIS, "FLUSHDB", capture=True, check=False)
 
+    insert_rate = median([m.rate() for m in inserts])
+    clean_rate = median([r.offered.rate() for r in cleans])
+    busy_rate = median([r.offered.rate() for r in busies])
     log("")
-    log("Summary")
+    log(f"Summary (medians of {args.rounds} rounds of {args.duration:.0f} s; each round's figure in brackets)")
     log(f"  pgbench tpcb-like              {tps:8.1f} tps")
     log(
-        f"  plain DRF insert               {insert.rate():8.1f} req/s  p50 {insert.pct(0.5):.1f} ms  p99 {insert.pct(0.99):.1f} ms"
+        f"  plain DRF insert               {insert_rate:8.1f} req/s  "
+        f"[{', '.join(f'{m.rate():.1f}' for m in inserts)}]  p50 {median([m.pct(0.5) for m in inserts]):.1f} ms"
     )
-    for label, run in (("routing", clean), ("routing + long reads", busy), ("routing, replays", replay)):
+    for label, runs in (("routing", cleans), ("routing + long reads", busies), ("routing, replays", [replay])):
         log(
-            f"  {label:<30} {run.offered.rate():8.1f} offered/s (p50 {run.offered.pct(0.5):.1f} ms, "
-            f"p99 {run.offered.pct(0.99):.1f} ms); {run.all.rate():.1f} events/s in all"
+            f"  {label:<30} {median([r.offered.rate() for r in runs]):8.1f} offered/s  "
+            f"[{', '.join(f'{r.offered.rate():.1f}' for r in runs)}]  "
+            f"p50 {median([r.offered.pct(0.5) for r in runs]):.1f} ms, p99 {median([r.offered.pct(0.99) for r in runs]):.1f} ms; "
+            f"rung on arrival {median([r.rung_share() for r in runs]):.0%}; "
+            f"{median([r.all.rate() for r in runs]):.1f} events/s in all"
         )
-    log(f"  routed offered/s ÷ plain insert/s:      {clean.offered.rate() / insert.rate():.2f}  (target ≥ 0.5)")
-    log(f"  with long reads ÷ clean run:            {busy.offered.rate() / clean.offered.rate():.2f}  (target ≥ 0.85)")
-    log(f"  routed offered/s ÷ pgbench tps:         {clean.offered.rate() / tps:.2f}")
+    log(
+        f"  routed offered/s ÷ plain insert/s:      {clean_rate / insert_rate:.2f}  (target ≥ 0.5)  "
+        f"[by round: {', '.join(f'{r.offered.rate() / m.rate():.2f}' for r, m in zip(cleans, inserts, strict=True))}]"
+    )
+    log(
+        f"  with long reads ÷ clean run:            {busy_rate / clean_rate:.2f}  (target ≥ 0.85)  "
+        f"[by round: {', '.join(f'{b.offered.rate() / c.offered.rate():.2f}' for b, c in zip(busies, cleans, strict=True))}]"
+    )
+    log(f"  routed offered/s ÷ pgbench tps:         {clean_rate / tps:.2f}")
     log(f"  took {time.monotonic() - started:.0f} s; checks {'all OK' if ok else 'FAILED'}")
     sys.exit(0 if ok else 1)
 
