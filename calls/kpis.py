@@ -652,11 +652,15 @@ def _counted_rows(
     call, queue, figures = Call._meta.db_table, Queue._meta.db_table, QueueSlotFigures._meta.db_table
     queues = ", ".join(["%s"] * len(queue_ids))
     slots = max(1, -(-(end - start) // SLOT))
-    # A call's half-hour of the period: compared, not computed, so that the same SQL serves
-    # PostgreSQL and SQLite.
-    whens = " ".join(f"WHEN c.offered_at < %s THEN {i}" for i in range(slots - 1))
-    index = f"CASE {whens} ELSE {slots - 1} END" if slots > 1 else "0"
-    index_params = [start + (i + 1) * SLOT for i in range(slots - 1)] if per_slot else []
+    # A call's half-hour of the period: on PostgreSQL from its exact time since the start; on
+    # SQLite, whose date arithmetic is not exact, by comparisons.
+    if connection.vendor == "postgresql":
+        index, index_params = "FLOOR(EXTRACT(EPOCH FROM c.offered_at - %s) / 1800)", [start]
+    else:
+        whens = " ".join(f"WHEN c.offered_at < %s THEN {i}" for i in range(slots - 1))
+        index = f"CASE {whens} ELSE {slots - 1} END" if slots > 1 else "0"
+        index_params = [start + (i + 1) * SLOT for i in range(slots - 1)]
+    index_params = index_params if per_slot else []
     queue_id = "c.queue_id" if per_queue else "NULL"
     live_select = f"{queue_id}, q.service_level_formula, NULL, {index if per_slot else 'NULL'}"
     folded_select = (
@@ -686,7 +690,10 @@ def _counted_rows(
         row = {"queue_id": queue_id, "formula": formula, "changed": bool(changed)}
         row.update(zip(_QUEUE_COUNTS, (int(count or 0) for count in counts), strict=True))
         if per_slot:
-            row["slot_index"] = (_db_datetime(slot_start) - start) // SLOT if slot_start else int(live_index)
+            if slot_start is not None:
+                row["slot_index"] = (_db_datetime(slot_start) - start) // SLOT
+            else:
+                row["slot_index"] = min(int(live_index), slots - 1)
         rows.append(row)
     return rows
 
