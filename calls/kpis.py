@@ -497,6 +497,9 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FOLD_MARGIN = timedelta(minutes=2)
 # The beat keeps this many days of half-hours folded (today in any time zone, and yesterday).
 ROLLUP_DAYS = 2
+# And folds each of them again this long after its last fold: the safety net for changes that
+# no save stamps (a client deleted sets its calls' client to empty in one UPDATE, a bulk fix).
+FOLD_AGAIN_AFTER = timedelta(hours=1)
 
 
 def slot_floor(at: datetime) -> datetime:
@@ -894,8 +897,9 @@ def _fold_repeats(*, slot_start: datetime, slot_end: datetime) -> None:
 def rollup_refresh(*, now: datetime | None = None, days: int = ROLLUP_DAYS) -> int:
     """Fold every closed half-hour of the last `days` days that has no roll-up, or whose
     roll-up is out of date (a call changed, presence not yet folded, a queue's thresholds
-    changed) and whose records have settled (no change in the last FOLD_MARGIN). Returns how
-    many were folded. Safe to run twice, and alongside itself."""
+    changed) and whose records have settled (no change in the last FOLD_MARGIN), or that was
+    folded FOLD_AGAIN_AFTER ago. Returns how many were folded. Safe to run twice, and
+    alongside itself."""
     now = now or timezone.now()
     end = slot_floor(now)
     start = end - timedelta(days=days)
@@ -907,7 +911,8 @@ def rollup_refresh(*, now: datetime | None = None, days: int = ROLLUP_DAYS) -> i
     at = start
     while at < end:
         slot = folded.get(at)
-        if slot is None or (not slot.presence_folded and at + SLOT <= settled):
+        missing = slot is None or (not slot.presence_folded and at + SLOT <= settled)
+        if missing or slot.folded_at <= now - FOLD_AGAIN_AFTER:
             todo.add(at)
         at += SLOT
     dirty = _dirty_slots(folded, start=start, end=end)

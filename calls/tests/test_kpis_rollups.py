@@ -200,6 +200,17 @@ def test_a_queue_whose_thresholds_changed_is_counted_from_the_records_until_fold
     assert figures(floor) == expected
 
 
+def test_a_change_no_save_stamps_is_caught_by_the_hourly_fold(floor, clock):
+    kpis.rollup_refresh(days=1)
+    # A bulk fix with QuerySet.update() does not stamp updated_at: the roll-ups cannot see it…
+    Call.objects.filter(offered_at__lt=DAY + timedelta(hours=8), state=Call.State.ABANDONED).update(wait_s=1)
+    assert figures(floor)["queues"] != from_records(floor)["queues"]
+    # …until the beat folds every half-hour again, an hour after its last fold.
+    clock(DAY + timedelta(hours=11, minutes=16))
+    assert kpis.rollup_refresh(days=1) == 48
+    assert figures(floor) == from_records(floor)
+
+
 def test_presence_across_half_hour_boundaries_is_clipped_to_each_half_hour(floor, clock):
     kpis.rollup_refresh(days=1)
     alice = floor["alice"]
