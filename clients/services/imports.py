@@ -31,7 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -241,7 +240,9 @@ class _PostgresStore:
             self.wait()
         finally:
             self.pool.shutdown()
-        if self.deferred and self.raw.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+        from psycopg.pq import TransactionStatus  # PostgreSQL only: not imported for SQLite
+
+        if self.deferred and self.raw.info.transaction_status != TransactionStatus.INERROR:
             with connection.cursor() as cursor:
                 cursor.execute(f"SET CONSTRAINTS {self.deferred} DEFERRED")
 

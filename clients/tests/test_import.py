@@ -346,3 +346,44 @@ def test_importing_the_same_file_again_merges_every_row_and_changes_nothing():
     assert report.counts == {"created": 0, "merged": 2, "skipped": 0, "rejected": 0}
     assert dict(Client.objects.values_list("full_name", "updated_at")) == before
     assert ClientPhone.objects.count() == 2
+
+
+def test_a_failed_write_in_the_middle_of_a_file_leaves_nothing_written(monkeypatch):
+    """A database error on a later batch (on PostgreSQL, in the writer thread) undoes the
+    batches already written and reaches the caller."""
+    import gc
+
+    from django.db import DatabaseError
+
+    from clients.services import imports
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
+    calls = []
+
+    def failing(original):
+        def write(self, *args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise DatabaseError("disk full")
+            return original(self, *args)
+
+        return write
+
+    monkeypatch.setattr(imports._PostgresStore, "_write", failing(imports._PostgresStore._write))
+    monkeypatch.setattr(imports._OrmStore, "write", failing(imports._OrmStore.write))
+    with pytest.raises(DatabaseError, match="disk full"):
+        run(HEADER + "Anne,0612345679,,,,,,,,,\nPaul,0612345680,,,,,,,,,\nZoé,0612345681,,,,,,,,,\n")
+    assert Client.objects.count() == 0 and ClientPhone.objects.count() == 0
+    assert gc.isenabled()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_commits_its_rows_for_real(monkeypatch):
+    """Outside a test transaction: the import's own transaction commits (foreign keys and
+    all) and every batch is there afterwards."""
+    monkeypatch.setattr("clients.services.imports.BATCH_SIZE", 2)
+    LanguageFactory(code="en", name="English")
+    report = run(HEADER + "".join(f"Client {i},06{i + 30_000_000:08d},,,,en,,,,,\n" for i in range(5)))
+    assert report.committed
+    assert Client.objects.filter(preferred_language_id="en").count() == 5
+    assert ClientPhone.objects.filter(client__in=[row.client_id for row in report.rows]).count() == 5
