@@ -22,6 +22,8 @@ Definitions, per queue, over a period (inbound calls offered in it):
 The formulas, with examples, are in docs/kpis.md.
 Live, per queue: waiting (calls in the queue now, callers on virtual hold included) and
 longest_wait_s (since the oldest waiting call's arrival).
+The period figures are read through half-hour roll-ups of the records, each in one statement
+("Roll-ups" below; docs/kpis.md, "Speed").
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def _queue_figures(counts: dict, formula: str) -> dict:
 
 def queue_period(queue_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, dict]:
     """Offered, answered, abandoned, service level, ASA and AHT per queue: the rolled-up
-    half-hours and the calls of the rest of the period (two queries: the plan, the counts)."""
+    half-hours and the calls of the rest of the period (one query)."""
     queue_ids = list(queue_ids)
     rows = _call_rows(queue_ids, start=start, end=end, now=now or timezone.now())
     return _per_queue(rows, queue_ids)
@@ -349,8 +351,7 @@ def _presence_time(agent_ids, *, start: datetime, stop: datetime, now: datetime,
 def occupancy(agent_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, float | None]:
     """Occupancy (%) per agent: handling ÷ (handling + available) over the presence intervals
     overlapping the period, each clipped to it (an open interval runs until now). The
-    rolled-up half-hours' presence and the intervals of the rest of the period, in one query
-    (after the plan's)."""
+    rolled-up half-hours' presence and the intervals of the rest of the period, in one query."""
     now = now or timezone.now()
     agent_ids = list(agent_ids)
     stop = min(end, now)
@@ -432,7 +433,7 @@ def _fcr(answered: int, repeated: int) -> dict:
 def fcr_period(queue_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> dict:
     """First-contact resolution of the queues' inbound calls offered in the period: the same
     figure as first_contact_resolution over those calls. Answered calls and repeats from the
-    roll-ups up to the plan's boundary; after it, answered calls from the records, and the
+    roll-ups up to the boundary; after it, answered calls from the records, and the
     repeats those calls make, joined from them to the earlier calls through the client and
     number indexes (one query). A period that began more than the window before now is
     counted from the records (first_contact_resolution)."""
@@ -449,7 +450,7 @@ def fcr_period(queue_ids, *, start: datetime, end: datetime, now: datetime | Non
 
 def half_hours(queue_ids, *, start: datetime, end: datetime, now: datetime | None = None) -> list[dict]:
     """Offered, answered and service level per half-hour of the period (local time), for the
-    chart: the rolled-up half-hours and the calls of the rest of the period (two queries);
+    chart: the rolled-up half-hours and the calls of the rest of the period (one query);
     the service level by the queues' formula (the standard one when they differ)."""
     rows = _call_rows(list(queue_ids), start=start, end=end, now=now or timezone.now(), per_queue=False, per_slot=True)
     return _per_slot(rows, start=start, end=end)
