@@ -79,10 +79,18 @@ def route_in_transaction(*, now: datetime | None = None) -> Routed:
     return Routed(calls=rung, usernames=usernames)
 
 
-def agent_free() -> bool:
+def agent_free(*, commit_async: bool = False) -> bool:
     """Whether any agent is available (read without the routing lock: a hint, see
-    route_in_transaction's callers)."""
-    return AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
+    route_in_transaction's callers). With commit_async, the current transaction also commits
+    asynchronously (locks.commit_asynchronously), in the same round trip on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
+    sql = f"SELECT EXISTS (SELECT 1 FROM {AgentPresence._meta.db_table} WHERE state = %s)"  # noqa: S608 -- model's table
+    if commit_async:
+        sql += ", set_config('synchronous_commit', 'off', true)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [AgentPresence.State.AVAILABLE])
+        return cursor.fetchone()[0]
 
 
 def _worth_a_pass(now: datetime) -> bool:

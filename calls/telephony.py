@@ -157,14 +157,13 @@ def _record_and_apply(*, event_id: str, payload: dict, sha: str, data: dict):
                     # runs again after the commit (route): this transaction read the floor before
                     # committing, so an agent freed meanwhile, whose own check could not see this
                     # call yet, is matched then (calls/locks.py). That check finds nothing to do
-                    # in the common case, and takes no lock.
+                    # in the common case, and takes no lock. With nobody free, the call waits
+                    # without taking the routing lock at all.
                     agent = None
-                    if acd.agent_free():
+                    if acd.agent_free(commit_async=True):
                         routed = acd.route_in_transaction()
                         rung = next((c for c in routed.calls if c.pk == call.pk), None)
                         agent = routed.usernames[rung.agent_id] if rung else None
-                    else:
-                        commit_asynchronously()  # nobody free: the call waits, off the routing lock
                     route = True
                     answer = _offer_answer(call=call, event=event, agent=agent)
                 else:
@@ -267,6 +266,11 @@ def _apply(*, event_id: str, data: dict):
             fields={"call_id": _("Unknown call.")},
             code="unknown_call",
         )
+    agent_field = Call._meta.get_field("agent")
+    if call.agent_id is not None and getattr(agent_field.get_cached_value(call, None), "pk", None) != call.agent_id:
+        # FOR UPDATE waited for a pass that rang the call: PostgreSQL re-read the locked call row,
+        # but not the joined agent, which is then empty or stale; it is read again on use.
+        agent_field.delete_cached_value(call)
     was = call.state
     when = _event_time(data["occurred_at"], call, now)
     if kind == CallEvent.Type.ANSWERED:

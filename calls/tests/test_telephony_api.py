@@ -283,8 +283,8 @@ def test_every_answer_is_flushed_before_it_is_sent(client, queue, billing):
 # (savepoints included, as the test database counts them). Before issue #3: 34 for a call that
 # rings, 16 for one that waits. PostgreSQL reads and writes a routing decision in one statement
 # each; SQLite (the single-process mode) keeps the ORM's several.
-OFFERED_RINGS = {"postgresql": 16, "sqlite": 29}
-OFFERED_WAITS = {"postgresql": 15, "sqlite": 15}
+OFFERED_RINGS = {"postgresql": 13, "sqlite": 29}
+OFFERED_WAITS = {"postgresql": 11, "sqlite": 15}
 
 
 def _statements_under_the_routing_lock(queries) -> list[str]:
