@@ -21,6 +21,14 @@ pass, row locks are taken with plain FOR UPDATE (waiting for the short transacti
 that holds them, then re-reading the row), never SKIP LOCKED: a skipped row whose
 holder rolls back would be a missed match.
 
+One exception, for speed: call.offered routes its new call inside its own transaction
+(acd.route_in_transaction), taking this lock after inserting the call and its event row
+(which nobody else can be waiting on while they hold the lock: a duplicate of the call or of
+the event waits on its unique key before it takes the lock). That pass reads the floor before
+the call is committed, so an agent freed at that moment, whose check after their own commit
+cannot see the call yet, would be missed: the offer therefore runs the usual check after its
+commit too, and the rule above holds again (each side checks after its own commit).
+
 Durability without holding the lock across a disk flush: the routing pass (and the
 telephony API's first transaction) commit asynchronously (synchronous_commit off for that
 transaction only), so the lock is held for the pass's queries, not for an fsync. Whatever
