@@ -18,7 +18,7 @@ from calls.models import AgentPresence, Call
 from contactcenter.errors import ApplicationError
 
 STOP = Path(os.environ["BENCH_FLOOR_STOP"])
-THREADS = int(os.environ.get("BENCH_FLOOR_THREADS", "8"))
+THREADS = int(os.environ.get("BENCH_FLOOR_THREADS", "3"))
 handled = [0] * THREADS
 
 
