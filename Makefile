@@ -45,7 +45,7 @@ test: lint
 
 # Production processes (see README "Production"): run as many of each as the load needs.
 serve: install
-	$(BIN)/uvicorn contactcenter.asgi:application --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-2} --lifespan off
+	$(BIN)/uvicorn contactcenter.asgi:application --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-2} --lifespan off --ws websockets-sansio --ws-per-message-deflate false
 worker: install
 	$(BIN)/celery -A contactcenter worker --loglevel=info
 beat: install

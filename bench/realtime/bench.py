@@ -21,6 +21,7 @@ Traffic only to 127.0.0.1 (PostgreSQL database desk_rt_bench, Redis db 6). Bound
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -93,6 +94,11 @@ def prepare(n_desks: int) -> tuple[int, list[tuple[int, str]]]:
 
 
 def start_servers(layer: str) -> list[subprocess.Popen]:
+    import socket
+
+    for port in PORTS:  # a server left over from an earlier run would be measured instead
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            raise SystemExit(f"port {port} is already in use: stop the process listening there first")
     env = dict(os.environ, BENCH_LAYER=layer, PYTHONPATH=f"{ROOT}:{HERE}")
     procs = []
     for port in PORTS:
@@ -112,16 +118,18 @@ def start_servers(layer: str) -> list[subprocess.Popen]:
                     "--no-access-log",
                     "--timeout-graceful-shutdown",
                     "5",
+                    "--ws-per-message-deflate",
+                    "false",
                 ],
                 cwd=ROOT,
                 env=env,
             )
         )
     deadline = time.monotonic() + 30
-    import socket
-
-    for port in PORTS:
+    for port, proc in zip(PORTS, procs, strict=True):
         while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the benchmark server on port {port} exited ({proc.returncode})")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
