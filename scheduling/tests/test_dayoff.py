@@ -201,8 +201,12 @@ def test_day_without_a_shift_has_no_impact(agent_alice, supervisor_sam, week):
 
 
 def test_notification_is_pushed_to_the_agents_desk_after_commit(
-    agent_alice, supervisor_sam, week, django_capture_on_commit_callbacks
+    agent_alice, supervisor_sam, week, django_capture_on_commit_callbacks, settings
 ):
+    # When the push leaves and what it says, not Redis: the in-memory layer lets the test listen
+    # across the event loops async_to_sync creates (the Redis Pub/Sub layer keeps a channel to
+    # the loop that made it).
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(f"agent.{agent_alice.pk}", channel)
