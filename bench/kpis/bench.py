@@ -226,7 +226,7 @@ def main():
     if len(results) > 1:
         # A shared machine's load comes and goes: the median of the runs, figure by figure.
         result = {
-            name: {key: statistics.median(r[name][key] for r in results) for key in results[0][name]}
+            name: {key: round(statistics.median(r[name][key] for r in results), 4) for key in results[0][name]}
             for name in results[0]
         }
         print(f"median of {len(results)} runs:")
