@@ -236,6 +236,8 @@ class Call(models.Model):
             models.Index(fields=["caller_number", "offered_at"], name="call_number_offered_idx"),
             # An agent's calls handled today (the desk's "my day", the wallboard's agents).
             models.Index(fields=["agent", "answered_at"], name="call_agent_answered_idx"),
+            # The KPI roll-ups' freshness check: the calls changed lately (calls/kpis.py).
+            models.Index(fields=["updated_at"], name="call_updated_kpi_idx"),
             # Today's escalations on the wallboard.
             models.Index(fields=["escalated_at"], condition=Q(escalated=True), name="call_escalated_idx"),
             models.Index(fields=["state"], name="call_state_idx"),

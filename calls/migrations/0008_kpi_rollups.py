@@ -136,12 +136,9 @@ class Migration(migrations.Migration):
                 "constraints": [models.UniqueConstraint(fields=("call", "repeat_call"), name="kpi_repeat_once")],
             },
         ),
-        # The roll-ups' freshness check reads the calls changed lately (calls/kpis.py, _plan). The
-        # Call model is edited elsewhere, so the index is created here in SQL (same syntax on
-        # PostgreSQL and SQLite) and not declared in Call.Meta: it is invisible to makemigrations.
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS call_updated_kpi_idx ON calls_call (updated_at)",
-            "DROP INDEX IF EXISTS call_updated_kpi_idx",
+        migrations.AddIndex(
+            model_name="call",
+            index=models.Index(fields=["updated_at"], name="call_updated_kpi_idx"),
         ),
         migrations.RunPython(register_rollup_task, unregister_rollup_task),
     ]
