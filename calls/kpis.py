@@ -136,26 +136,6 @@ _QUEUE_COUNTS = (
 )
 
 
-def _queue_counts():
-    """The counts behind the queue figures, as aggregates over inbound calls (per queue: the
-    thresholds are the queue's)."""
-    answered = Q(answered_at__isnull=False)
-    abandoned = Q(state=Call.State.ABANDONED)
-    within = Q(wait_s__lte=F("queue__service_level_threshold_s"))
-    completed = Q(state=Call.State.COMPLETED)
-    return {
-        "offered": Count("pk"),
-        "answered": Count("pk", filter=answered),
-        "answered_within": Count("pk", filter=answered & within),
-        "abandoned": Count("pk", filter=abandoned),
-        "short_abandoned": Count("pk", filter=abandoned & Q(wait_s__lt=F("queue__short_abandon_threshold_s"))),
-        "abandoned_within": Count("pk", filter=abandoned & within),
-        "answered_wait_s": Sum("wait_s", filter=answered),
-        "completed": Count("pk", filter=completed),
-        "completed_handle_s": Sum(F("talk_s") + F("hold_s") + F("wrap_up_s"), filter=completed),
-    }
-
-
 def _inbound_offered(start: datetime, end: datetime):
     return Call.objects.filter(direction=Call.Direction.INBOUND, offered_at__gte=start, offered_at__lt=end)
 
@@ -644,7 +624,9 @@ def _call_rows(
     return rows
 
 
-_LIVE_COUNTS = """COUNT(*),
+# The counts behind the queue figures over inbound calls `c` of queues `q` (the thresholds are
+# the queue's), in _QUEUE_COUNTS' order: the one definition, for the live reads and the folds.
+_CALL_COUNTS = """COUNT(*),
     SUM(CASE WHEN c.answered_at IS NOT NULL THEN 1 ELSE 0 END),
     SUM(CASE WHEN c.answered_at IS NOT NULL AND c.wait_s <= q.service_level_threshold_s THEN 1 ELSE 0 END),
     SUM(CASE WHEN c.state = 'abandoned' THEN 1 ELSE 0 END),
@@ -662,7 +644,7 @@ def _counted_rows(
     """One statement: the rolled-up counts of [start, boundary) and the counts of the inbound
     calls offered in [boundary, end), grouped per queue (and per half-hour of the period), with
     the queue's formula; `changed` when a rolled-up count was made with other thresholds than
-    the queue's current ones. The same definitions as _queue_counts (docs/kpis.md)."""
+    the queue's current ones. The counts are _CALL_COUNTS (docs/kpis.md)."""
     call, queue, figures = Call._meta.db_table, Queue._meta.db_table, QueueSlotFigures._meta.db_table
     queues = ", ".join(["%s"] * len(queue_ids))
     slots = max(1, -(-(end - start) // SLOT))
@@ -691,7 +673,7 @@ def _counted_rows(
         f" SELECT {folded_select}, {changed}, {_FOLDED_COUNTS} FROM {figures} f"
         f" JOIN {queue} q ON q.id = f.queue_id WHERE f.queue_id IN ({queues}) AND f.slot_start >= %s"
         f" AND f.slot_start < {boundary.expr} GROUP BY {folded_group}"
-        f" UNION ALL SELECT {live_select}, 0, {_LIVE_COUNTS} FROM {call} c JOIN {queue} q ON q.id = c.queue_id"
+        f" UNION ALL SELECT {live_select}, 0, {_CALL_COUNTS} FROM {call} c JOIN {queue} q ON q.id = c.queue_id"
         f" WHERE c.direction = 'inbound' AND c.queue_id IN ({queues}) AND c.offered_at >= {boundary.expr}"
         f" AND c.offered_at < %s GROUP BY {live_group}"
     )
@@ -827,21 +809,26 @@ def rollup_fold(*, slot_start: datetime, now: datetime | None = None) -> KpiSlot
         slot.folded_at = timezone.now()
         slot.changed_since = slot.folded_at - FOLD_MARGIN
         QueueSlotFigures.objects.filter(slot=slot).delete()
-        rows = (
-            _inbound_offered(slot_start, slot_end)
-            .values("queue_id", "queue__service_level_threshold_s", "queue__short_abandon_threshold_s")
-            .annotate(**_queue_counts())
-        )
+        call, queue = Call._meta.db_table, Queue._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.queue_id, q.service_level_threshold_s, q.short_abandon_threshold_s, {_CALL_COUNTS}"  # noqa: S608 -- names from the models' metadata; values are bound
+                f" FROM {call} c JOIN {queue} q ON q.id = c.queue_id WHERE c.direction = 'inbound'"
+                " AND c.offered_at >= %s AND c.offered_at < %s GROUP BY c.queue_id, q.service_level_threshold_s,"
+                " q.short_abandon_threshold_s",
+                _db_values(slot_start, slot_end),
+            )
+            rows = cursor.fetchall()
         QueueSlotFigures.objects.bulk_create(
             QueueSlotFigures(
                 slot=slot,
                 slot_start=slot_start,
-                queue_id=row["queue_id"],
-                service_level_threshold_s=row["queue__service_level_threshold_s"],
-                short_abandon_threshold_s=row["queue__short_abandon_threshold_s"],
-                **{key: row[key] or 0 for key in _QUEUE_COUNTS},
+                queue_id=queue_id,
+                service_level_threshold_s=threshold_s,
+                short_abandon_threshold_s=short_abandon_s,
+                **{key: int(count or 0) for key, count in zip(_QUEUE_COUNTS, counts, strict=True)},
             )
-            for row in rows
+            for queue_id, threshold_s, short_abandon_s, *counts in rows
         )
         slot.presence_folded = slot_end <= slot.folded_at - FOLD_MARGIN
         AgentSlotPresence.objects.filter(slot=slot).delete()
