@@ -28,7 +28,7 @@ from django.utils import timezone
 from agents.models import Agent, AgentSkill
 
 from . import services
-from .locks import retry_on_conflict, take_routing_lock
+from .locks import ASYNC_COMMIT_SQL, retry_on_conflict, take_routing_lock
 from .models import AgentPresence, Call, Queue
 
 
@@ -87,10 +87,24 @@ def agent_free(*, commit_async: bool = False) -> bool:
         return AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
     sql = f"SELECT EXISTS (SELECT 1 FROM {AgentPresence._meta.db_table} WHERE state = %s)"  # noqa: S608 -- model's table
     if commit_async:
-        sql += ", set_config('synchronous_commit', 'off', true)"
+        sql += f", {ASYNC_COMMIT_SQL}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [AgentPresence.State.AVAILABLE])
         return cursor.fetchone()[0]
+
+
+def _overdue(now: datetime) -> Q:
+    """Calls past their time: ringing past the reservation, or in wrap-up past the queue's limit."""
+    return Q(state=Call.State.RINGING, reservation_expires_at__lte=now) | Q(
+        state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now
+    )
+
+
+# _overdue in the raw queries of PostgreSQL (a call aliased c, the time as %(now)s).
+_OVERDUE_SQL = (
+    "((c.state = 'ringing' AND c.reservation_expires_at <= %(now)s)"
+    " OR (c.state = 'wrap_up' AND c.wrap_up_expires_at <= %(now)s))"
+)
 
 
 def _worth_a_pass(now: datetime) -> bool:
@@ -99,11 +113,7 @@ def _worth_a_pass(now: datetime) -> bool:
         with connection.cursor() as cursor:
             cursor.execute(_worth_a_pass_sql(), {"now": now})
             return cursor.fetchone()[0]
-    overdue = Call.objects.filter(
-        Q(state=Call.State.RINGING, reservation_expires_at__lte=now)
-        | Q(state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now)
-    )
-    if overdue.exists():
+    if Call.objects.filter(_overdue(now)).exists():
         return True
     return (
         AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
@@ -116,8 +126,7 @@ def _worth_a_pass_sql() -> str:
     call, presence = Call._meta.db_table, AgentPresence._meta.db_table
     return f"""
         SELECT EXISTS (
-            SELECT 1 FROM {call} WHERE (state = 'ringing' AND reservation_expires_at <= %(now)s)
-                OR (state = 'wrap_up' AND wrap_up_expires_at <= %(now)s)
+            SELECT 1 FROM {call} c WHERE {_OVERDUE_SQL}
         ) OR (
             EXISTS (SELECT 1 FROM {presence} WHERE state = 'available')
             AND EXISTS (SELECT 1 FROM {call} WHERE state = 'queued')
@@ -220,8 +229,7 @@ def _floor_sql() -> str:
         ) c
         UNION ALL
         SELECT 'overdue', c.id, NULL, NULL, c.state, NULL, NULL FROM {call} c
-        WHERE (c.state = 'ringing' AND c.reservation_expires_at <= %(now)s)
-           OR (c.state = 'wrap_up' AND c.wrap_up_expires_at <= %(now)s)
+        WHERE {_OVERDUE_SQL}
     """  # noqa: S608 -- names from the models' metadata; values are bound
 
 
@@ -253,12 +261,7 @@ _QUEUE_FIELDS = ("id", "priority", "required_skill_id", "required_language_id", 
 def _read_floor_orm(*, now: datetime) -> _Floor:
     """The same as _read_floor_pg, with the ORM (SQLite: one process, transactions serialised)."""
     floor = _Floor()
-    floor.overdue = list(
-        Call.objects.filter(
-            Q(state=Call.State.RINGING, reservation_expires_at__lte=now)
-            | Q(state=Call.State.WRAP_UP, wrap_up_expires_at__lte=now)
-        ).values_list("pk", "state")
-    )
+    floor.overdue = list(Call.objects.filter(_overdue(now)).values_list("pk", "state"))
     rows = list(
         AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE)
         .order_by(F("idle_since").asc(nulls_first=True), "agent_id")

@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock key of the routing pass ("ACD!" in ASCII).
 ROUTING_LOCK_KEY = 0x41434421
+# A select-list item that makes the current transaction commit asynchronously (PostgreSQL),
+# added to a query the transaction runs anyway: no round trip of its own.
+ASYNC_COMMIT_SQL = "set_config('synchronous_commit', 'off', true)"
 
 
 def take_routing_lock(*, commit_async: bool = False) -> None:
@@ -61,10 +64,7 @@ def take_routing_lock(*, commit_async: bool = False) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if commit_async:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)",
-                    [ROUTING_LOCK_KEY],
-                )
+                cursor.execute(f"SELECT pg_advisory_xact_lock(%s), {ASYNC_COMMIT_SQL}", [ROUTING_LOCK_KEY])
             else:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
 
@@ -74,7 +74,7 @@ def commit_asynchronously() -> None:
     transactions followed by a synchronous one before anything is acknowledged (see above)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(f"SELECT {ASYNC_COMMIT_SQL}")
 
 
 def _is_retryable(exc: OperationalError) -> bool:
