@@ -5,7 +5,8 @@ configuration, against two baselines measured in the same run.
 
 What it does (all traffic to 127.0.0.1 only, every phase bounded in time):
  1. creates the database calls_bench (dropped first), migrates it, and sets up the floor:
-    two queues, 50 agents all available (13 of them in both queues), 200 000 historical calls;
+    two queues, 50 agents all available (13 of them in both queues), a manager, 200 000
+    historical calls and their half-hour roll-ups;
  2. starts the product as the README's production section does: uvicorn with 2 ASGI workers,
     DEBUG=0, psycopg connection pool, Redis for channels and Celery (db 1);
  3. baseline A: pgbench tpcb-like, 32 clients, on its own database (the machine's raw
@@ -19,11 +20,17 @@ What it does (all traffic to 127.0.0.1 only, every phase bounded in time):
       waits; a floor process beside the server takes every ringing call through accept → end
       → wrap-up with the calls services (as the agent API does, not over HTTP), so agents are
       free again and routing keeps assigning;
-    - the same with 4 long dashboard-style reads in REPEATABLE READ transactions beside it;
+    - the same with 4 long dashboard reads beside it: supervisors' dashboards left open, each
+      reading the product's dashboard figures (selectors.wallboard_for_user) every 0.2 s in
+      REPEATABLE READ transactions of 5 s, so a snapshot up to 5 s old is always held
+      (reads.py, a Django process like the floor);
     the figures compared are the medians of the rounds;
- 5. a replay run: 10 % of events sent twice (the second must get the identical answer and
+ 5. once, a stress run with no target: routing beside 4 REPEATABLE READ transactions running
+    full-table aggregates over the call history (which the dashboard does not do: it reads
+    half-hour roll-ups); on 2 cores these take most of the CPU themselves;
+ 6. a replay run: 10 % of events sent twice (the second must get the identical answer and
     change nothing), 5 % of calls with their events out of order (ended before answered);
- 6. after each run it checks from the database: zero double assignments (no call held by two
+ 7. after each run it checks from the database: zero double assignments (no call held by two
     agents at once, no agent holding two calls), zero lost calls (every offered call exists and
     is over, or waits with no eligible agent free), and every unique event recorded once.
 Each routing run reports the share of calls that rang on arrival: the rest waited for the
@@ -296,9 +303,39 @@ class Run:
         return self
 
 
-class LongReads:
-    """4 dashboard-style reads: REPEATABLE READ transactions of several seconds each, with
-    aggregates over the call history, holding their snapshot the whole time."""
+class DashboardReads:
+    """4 long dashboard reads: supervisors' dashboards left open, reading the product's
+    dashboard figures in REPEATABLE READ transactions of 5 s (reads.py, a Django process
+    beside the server, as the floor is)."""
+
+    def __init__(self, prefix: str):
+        self.stop_file = Path(f"/tmp/{prefix}.reads-stop")  # noqa: S108 -- the readers' stop signal
+        self.process = None
+        self.summary = ""
+
+    def __enter__(self):
+        self.process = subprocess.Popen(  # noqa: S603 -- fixed command
+            [PYTHON, "manage.py", "shell", "-c", (HERE / "reads.py").read_text()],
+            cwd=ROOT,
+            env={**os.environ, **SERVER_ENV, "BENCH_READS_STOP": str(self.stop_file)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2)  # Django starts and the first snapshots are taken before the senders start
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_file.touch()
+        out, _err = self.process.communicate(timeout=60)
+        self.stop_file.unlink(missing_ok=True)
+        self.summary = next((line for line in out.splitlines() if line.startswith("reads:")), "reads: no report")
+
+
+class FullTableAggregates:
+    """The stress variant (not the product's dashboard): 4 REPEATABLE READ transactions of
+    5 s, each running aggregates over the whole call history and presence log, which the
+    dashboard does not do (it reads half-hour roll-ups). On a small machine these take most
+    of the CPU themselves (parallel workers included)."""
 
     def __init__(self, count: int = 4):
         self.count = count
@@ -306,6 +343,10 @@ class LongReads:
         self.transactions = 0
         self.queries = 0
         self.threads = [threading.Thread(target=self.reader, args=(i,), daemon=True) for i in range(count)]
+
+    @property
+    def summary(self) -> str:
+        return f"reads: {self.transactions} transactions, {self.queries} full-table aggregates"
 
     def reader(self, i: int):
         with psycopg.connect(f"{PG}/{DB}") as conn:
@@ -323,7 +364,7 @@ class LongReads:
                         "FROM calls_presenceinterval GROUP BY agent_id, state"
                     ).fetchall()
                     self.queries += 2
-                    time.sleep(0.2)  # the dashboard renders; the snapshot stays open
+                    time.sleep(0.2)
                 conn.execute("COMMIT")
                 self.transactions += 1
 
@@ -471,11 +512,17 @@ def main():
             ok &= report(clean, check(clean))
 
             log(f"Round {n}. Routing with 4 long REPEATABLE READ dashboard reads beside it…")
-            with LongReads() as reads:
+            with DashboardReads(f"reads{n}") as reads:
                 busy = asyncio.run(Run("reads", tokens["agents"], seed=20 + n).run(args.duration))
             busies.append(busy)
-            log(f"  long reads: {reads.transactions} transactions, {reads.queries} aggregate queries")
+            log(f"  long {reads.summary}")
             ok &= report(busy, check(busy))
+
+        log("Stress (not a target): routing with 4 REPEATABLE READ full-table aggregates beside it…")
+        with FullTableAggregates() as aggregates:
+            stress = asyncio.run(Run("stress", tokens["agents"], seed=30).run(args.duration))
+        log(f"  {aggregates.summary}")
+        ok &= report(stress, check(stress))
 
         log("Replay: 10 % duplicate events, 5 % of calls out of order…")
         replay = asyncio.run(
@@ -497,7 +544,12 @@ def main():
         f"  plain DRF insert               {insert_rate:8.1f} req/s  "
         f"[{', '.join(f'{m.rate():.1f}' for m in inserts)}]  p50 {median([m.pct(0.5) for m in inserts]):.1f} ms"
     )
-    for label, runs in (("routing", cleans), ("routing + long reads", busies), ("routing, replays", [replay])):
+    for label, runs in (
+        ("routing", cleans),
+        ("routing + long reads", busies),
+        ("routing + full-table aggregates", [stress]),
+        ("routing, replays", [replay]),
+    ):
         log(
             f"  {label:<30} {median([r.offered.rate() for r in runs]):8.1f} offered/s  "
             f"[{', '.join(f'{r.offered.rate():.1f}' for r in runs)}]  "
@@ -512,6 +564,10 @@ def main():
     log(
         f"  with long reads ÷ clean run:            {busy_rate / clean_rate:.2f}  (target ≥ 0.85)  "
         f"[by round: {', '.join(f'{b.offered.rate() / c.offered.rate():.2f}' for b, c in zip(busies, cleans, strict=True))}]"
+    )
+    log(
+        f"  stress, full-table aggregates ÷ clean:  {stress.offered.rate() / clean_rate:.2f}  (no target: "
+        "not the dashboard's reads)"
     )
     log(f"  routed offered/s ÷ pgbench tps:         {clean_rate / tps:.2f}")
     log(f"  took {time.monotonic() - started:.0f} s; checks {'all OK' if ok else 'FAILED'}")
