@@ -103,6 +103,15 @@ def call_position_of(*, call_id: int, queue_id: int, offered_at) -> int:
     return ahead.count() + 1
 
 
+# call_position_of as a scalar subquery of PostgreSQL, for a statement that stores a waiting
+# call's answer with its place (named parameters: call, queue, offered_at).
+CALL_POSITION_SQL = f"""(
+    SELECT count(*) + 1 FROM {Call._meta.db_table} c
+    WHERE c.queue_id = %(queue)s AND c.state = '{Call.State.QUEUED}'
+      AND (c.offered_at < %(offered_at)s OR (c.offered_at = %(offered_at)s AND c.id < %(call)s))
+)"""  # noqa: S608 -- names from the model's metadata; values are bound
+
+
 def call_answer(call: Call) -> dict:
     """The call as the telephony API answers it: enough for a PBX to bridge the caller."""
     return {

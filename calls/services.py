@@ -374,7 +374,7 @@ def call_offer(
     existing call comes back unchanged (an IntegrityError when both are inserted at the same
     moment: run it again). Callbacks still pending for the number in this queue are
     cancelled: the person called again."""
-    from clients.selectors import client_find_by_number
+    from clients.selectors import client_find_by_number, phone_to_e164
 
     if connection.vendor != "postgresql":
         existing = Call.objects.filter(external_id=external_id).first()
@@ -384,20 +384,22 @@ def call_offer(
         external_id=external_id,
         direction=direction,
         caller_number=caller_number,
-        client=client_find_by_number(number=caller_number),
         queue=queue,
         state=Call.State.QUEUED,
         offered_at=offered_at,
     )
     if connection.vendor == "postgresql":
         # One round trip (these run before the routing lock, but every offer pays them): the
-        # call, its history row, and whether the number has a callback to cancel. A second
-        # offer of the same PBX call inserts nothing (waiting, if the first is not yet
-        # committed, for its outcome) and gets the existing call back.
-        created, callbacks_pending = _call_insert_queued(call=call, cause=cause)
+        # call matched to its client, its history row, and whether the number has a callback
+        # to cancel. A second offer of the same PBX call inserts nothing (waiting, if the first
+        # is not yet committed, for its outcome) and gets the existing call back.
+        created, callbacks_pending = _call_insert_queued(
+            call=call, cause=cause, client_number=phone_to_e164(caller_number)
+        )
         if not created:
             return Call.objects.get(external_id=external_id), False
     else:
+        call.client = client_find_by_number(number=caller_number)
         # The same PBX call offered at the same moment under another event id makes this insert
         # fail on the unique PBX id once the first commits: the caller runs again and finds it.
         call.save(force_insert=True)
@@ -416,26 +418,33 @@ def call_offer(
     return call, True
 
 
-def _call_insert_queued(*, call: Call, cause: str) -> tuple[bool, bool]:
-    """Insert a new waiting call with its history row, in one statement (PostgreSQL). Returns
-    (whether it was inserted: False if the PBX id exists, whether the number has a pending
-    callback in the call's queue)."""
+def _call_insert_queued(*, call: Call, cause: str, client_number: str | None) -> tuple[bool, bool]:
+    """Insert a new waiting call with its history row, in one statement (PostgreSQL), its client
+    being the owner of client_number (E.164; a number identifies at most one client), as
+    clients.selectors.client_find_by_number finds it. Returns (whether it was inserted: False
+    if the PBX id exists, whether the number has a pending callback in the call's queue)."""
+    client_field = Call._meta.get_field("client")
+    phones = client_field.related_model._meta.get_field("phones").related_model
     fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(call, add=True), connection) for f in fields]
+    values = [
+        client_number if f is client_field else f.get_db_prep_save(f.pre_save(call, add=True), connection)
+        for f in fields
+    ]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
+    owner = f"(SELECT client_id FROM {phones._meta.db_table} WHERE number = %s)"  # noqa: S608 -- model's table
+    placeholders = ", ".join(owner if f is client_field else "%s" for f in fields)
     call_table, history = Call._meta.db_table, CallStateChange._meta.db_table
     sql = f"""
         WITH new AS (
             INSERT INTO {call_table} ({columns}) VALUES ({placeholders})
             ON CONFLICT (external_id) DO NOTHING
-            RETURNING id
+            RETURNING id, client_id
         ),
         history AS (
             INSERT INTO {history} (call_id, from_state, to_state, at, agent_id, by_id, cause)
             SELECT id, '', %s, %s, NULL, NULL, %s FROM new
         )
-        SELECT new.id, EXISTS (
+        SELECT new.id, new.client_id, EXISTS (
             SELECT 1 FROM {Callback._meta.db_table} WHERE number = %s AND queue_id = %s AND state = %s
         ) FROM new
     """  # noqa: S608 -- names from the models' metadata; values are bound
@@ -446,10 +455,10 @@ def _call_insert_queued(*, call: Call, cause: str) -> tuple[bool, bool]:
         row = cursor.fetchone()
     if row is None:
         return False, False
-    call.pk = row[0]
+    call.pk, call.client_id, callbacks_pending = row
     call._state.adding = False
     call._state.db = connection.alias
-    return True, row[1]
+    return True, callbacks_pending
 
 
 def _call_requeue(*, call: Call, now: datetime, cause: str, missed: bool, by=None) -> Call:

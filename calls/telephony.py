@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,7 +45,7 @@ from contactcenter.errors import ApplicationError, Conflict, NotFound
 from . import acd, realtime, services
 from .locks import commit_asynchronously, retry_on_conflict
 from .models import Call, CallEvent
-from .selectors import call_answer, call_position_of
+from .selectors import CALL_POSITION_SQL, call_answer, call_position_of
 
 
 @dataclass
@@ -322,6 +322,31 @@ def _answer_body(event: CallEvent) -> dict:
     return {**call_answer(call), "result": event.result, "detail": event.detail}
 
 
+def _store_waiting_answer(*, event: CallEvent, body: dict, now: datetime) -> int | None:
+    """_answer_and_flush's compare-and-set for a waiting call (PostgreSQL): the answer stored
+    with the call's place in its queue, counted in the same statement. Returns the place, or
+    None if an answer was already stored."""
+    sql = f"""
+        UPDATE {CallEvent._meta.db_table}
+        SET response = %(body)s::jsonb || jsonb_build_object('position', {CALL_POSITION_SQL}),
+            response_status = 200, answered_at = %(now)s
+        WHERE id = %(event)s AND response IS NULL
+        RETURNING (response ->> 'position')::int
+    """  # noqa: S608 -- names from the models' metadata; values are bound
+    params = {
+        "body": json.dumps(body),
+        "call": body["id"],
+        "queue": event.call.queue_id,
+        "offered_at": event.call.offered_at,
+        "now": now,
+        "event": event.pk,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def _answer_and_flush(event: CallEvent, *, body: dict | None = None) -> Answer:
     """Transaction 3, outside the routing lock: the answer (the call as it now stands, or the
     body given, built from the rows the event's transaction held) stored once, with
@@ -332,10 +357,17 @@ def _answer_and_flush(event: CallEvent, *, body: dict | None = None) -> Answer:
         if body is None:
             body = _answer_body(event)
         elif body["state"] == Call.State.QUEUED:
-            body["position"] = call_position_of(
-                call_id=body["id"], queue_id=event.call.queue_id, offered_at=event.call.offered_at
-            )
-        if CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(
+            if connection.vendor == "postgresql":
+                # Counted in the statement that stores the answer: one round trip, no ORM.
+                position = _store_waiting_answer(event=event, body=body, now=now)
+                if position is not None:
+                    return Answer(status=200, body={**body, "position": position})
+                body = None  # another delivery stored its answer first: that one is sent
+            else:
+                body["position"] = call_position_of(
+                    call_id=body["id"], queue_id=event.call.queue_id, offered_at=event.call.offered_at
+                )
+        if body is not None and CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(
             response=body, response_status=200, answered_at=now
         ):
             return Answer(status=200, body=body)
