@@ -1,10 +1,11 @@
 """The long dashboard reads of the benchmark, run inside Django (bench settings) beside the
 server: BENCH_READERS threads (4), each a supervisor's dashboard left open, reading the
 product's dashboard figures (calls.selectors.wallboard_for_user, as the wallboard and the
-dashboard pages do) again and again inside REPEATABLE READ transactions of 5 s. Each
-transaction holds its snapshot the whole time, which holds back the clean-up of the rows
-that routing updates. Runs until the file named by BENCH_READS_STOP exists, then prints
-what it read."""
+dashboard pages do) inside REPEATABLE READ transactions of 5 s. They read at the pace of a
+page on a busy floor, which re-reads after pushes at most every half second
+(calls/static/calls/wallboard.js): every 0.5 s (BENCH_READS_PAUSE_S). Each transaction
+holds its snapshot the whole time, which holds back the clean-up of the rows that routing
+updates. Runs until the file named by BENCH_READS_STOP exists, then prints what it read."""
 
 import os
 import threading
@@ -18,6 +19,7 @@ from calls import selectors
 
 STOP = Path(os.environ["BENCH_READS_STOP"])
 READERS = int(os.environ.get("BENCH_READERS", "4"))
+PAUSE_S = float(os.environ.get("BENCH_READS_PAUSE_S", "0.5"))
 manager = get_user_model().objects.get(username="bench-manager")
 counts = [[0, 0, 0.0] for _ in range(READERS)]  # transactions, dashboard reads, seconds reading
 
@@ -35,7 +37,7 @@ def reader(n: int) -> None:
                     selectors.wallboard_for_user(user=manager)
                     counts[n][1] += 1
                     counts[n][2] += time.perf_counter() - started
-                    time.sleep(0.2)  # the page renders; the snapshot stays open
+                    time.sleep(PAUSE_S)  # until the next push asks again; the snapshot stays open
             counts[n][0] += 1
     finally:
         connection.close()
