@@ -12,6 +12,7 @@ Who sees what:
 import contextlib
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,21 +96,28 @@ def call_position(call: Call) -> int | None:
     return call_position_of(call_id=call.pk, queue_id=call.queue_id, offered_at=call.offered_at)
 
 
-def call_position_of(*, call_id: int, queue_id: int, offered_at) -> int:
-    """A waiting call's place in its queue (1: next), in one COUNT of the calls ahead of it."""
-    ahead = Call.objects.filter(queue_id=queue_id, state=Call.State.QUEUED).filter(
-        Q(offered_at__lt=offered_at) | Q(offered_at=offered_at, pk__lt=call_id)
-    )
-    return ahead.count() + 1
-
-
-# call_position_of as a scalar subquery of PostgreSQL, for a statement that stores a waiting
-# call's answer with its place (named parameters: call, queue, offered_at).
+# A waiting call's place in its queue (1: next), in one COUNT of the calls ahead of it: a
+# scalar subquery with named parameters (call_position_params), so that the statement storing
+# a waiting call's answer can count it too (calls/telephony.py).
 CALL_POSITION_SQL = f"""(
     SELECT count(*) + 1 FROM {Call._meta.db_table} c
     WHERE c.queue_id = %(queue)s AND c.state = '{Call.State.QUEUED}'
       AND (c.offered_at < %(offered_at)s OR (c.offered_at = %(offered_at)s AND c.id < %(call)s))
 )"""  # noqa: S608 -- names from the model's metadata; values are bound
+
+
+def call_position_params(*, call_id: int, queue_id: int, offered_at) -> dict:
+    return {"call": call_id, "queue": queue_id, "offered_at": connection.ops.adapt_datetimefield_value(offered_at)}
+
+
+def call_position_of(*, call_id: int, queue_id: int, offered_at) -> int:
+    """A waiting call's place in its queue (1: next)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {CALL_POSITION_SQL}",  # noqa: S608 -- no value in the text
+            call_position_params(call_id=call_id, queue_id=queue_id, offered_at=offered_at),
+        )
+        return cursor.fetchone()[0]
 
 
 def call_answer(call: Call) -> dict:

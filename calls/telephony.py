@@ -45,7 +45,7 @@ from contactcenter.errors import ApplicationError, Conflict, NotFound
 from . import acd, realtime, services
 from .locks import commit_asynchronously, retry_on_conflict
 from .models import Call, CallEvent
-from .selectors import CALL_POSITION_SQL, call_answer, call_position_of
+from .selectors import CALL_POSITION_SQL, call_answer, call_position_of, call_position_params
 
 
 @dataclass
@@ -322,10 +322,22 @@ def _answer_body(event: CallEvent) -> dict:
     return {**call_answer(call), "result": event.result, "detail": event.detail}
 
 
-def _store_waiting_answer(*, event: CallEvent, body: dict, now: datetime) -> int | None:
-    """_answer_and_flush's compare-and-set for a waiting call (PostgreSQL): the answer stored
-    with the call's place in its queue, counted in the same statement. Returns the place, or
-    None if an answer was already stored."""
+def _store_answer(*, event: CallEvent, body: dict, now: datetime) -> dict | None:
+    """_answer_and_flush's compare-and-set: the answer stored once, with answered_at. Returns
+    the body stored, or None if another delivery stored its answer first."""
+    if CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(
+        response=body, response_status=200, answered_at=now
+    ):
+        return body
+    return None
+
+
+def _store_waiting_answer(*, event: CallEvent, body: dict, now: datetime) -> dict | None:
+    """_store_answer for a waiting call, with its place in its queue counted now. On PostgreSQL
+    the place is counted in the statement that stores the answer: one round trip."""
+    call = {"call_id": body["id"], "queue_id": event.call.queue_id, "offered_at": event.call.offered_at}
+    if connection.vendor != "postgresql":
+        return _store_answer(event=event, body={**body, "position": call_position_of(**call)}, now=now)
     sql = f"""
         UPDATE {CallEvent._meta.db_table}
         SET response = %(body)s::jsonb || jsonb_build_object('position', {CALL_POSITION_SQL}),
@@ -333,18 +345,11 @@ def _store_waiting_answer(*, event: CallEvent, body: dict, now: datetime) -> int
         WHERE id = %(event)s AND response IS NULL
         RETURNING (response ->> 'position')::int
     """  # noqa: S608 -- names from the models' metadata; values are bound
-    params = {
-        "body": json.dumps(body),
-        "call": body["id"],
-        "queue": event.call.queue_id,
-        "offered_at": event.call.offered_at,
-        "now": now,
-        "event": event.pk,
-    }
     with connection.cursor() as cursor:
+        params = {**call_position_params(**call), "body": json.dumps(body), "now": now, "event": event.pk}
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else row[0]
+    return None if row is None else {**body, "position": row[0]}
 
 
 def _answer_and_flush(event: CallEvent, *, body: dict | None = None) -> Answer:
@@ -355,22 +360,13 @@ def _answer_and_flush(event: CallEvent, *, body: dict | None = None) -> Answer:
     now = timezone.now()
     if event.response is None:
         if body is None:
-            body = _answer_body(event)
+            stored = _store_answer(event=event, body=_answer_body(event), now=now)
         elif body["state"] == Call.State.QUEUED:
-            if connection.vendor == "postgresql":
-                # Counted in the statement that stores the answer: one round trip, no ORM.
-                position = _store_waiting_answer(event=event, body=body, now=now)
-                if position is not None:
-                    return Answer(status=200, body={**body, "position": position})
-                body = None  # another delivery stored its answer first: that one is sent
-            else:
-                body["position"] = call_position_of(
-                    call_id=body["id"], queue_id=event.call.queue_id, offered_at=event.call.offered_at
-                )
-        if body is not None and CallEvent.objects.filter(pk=event.pk, response__isnull=True).update(
-            response=body, response_status=200, answered_at=now
-        ):
-            return Answer(status=200, body=body)
+            stored = _store_waiting_answer(event=event, body=body, now=now)
+        else:
+            stored = _store_answer(event=event, body=body, now=now)
+        if stored is not None:
+            return Answer(status=200, body=stored)
         event.refresh_from_db(fields=["response", "response_status", "answered_at"])
     elif event.answered_at is None:
         _flush(event.pk)
