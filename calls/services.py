@@ -777,9 +777,17 @@ def _call_request_callback(*, call: Call, now: datetime, cause: str) -> bool:
 
 
 def _agent_call_for_update(*, agent, call_id) -> Call:
-    """The agent's own call, locked; NotFound for anyone else's (no hint that it exists)."""
+    """The agent's own call, locked; NotFound for anyone else's (no hint that it exists).
+    Only the call's row is locked (of=self): locking the joined queue too would make every
+    agent action of a queue wait for the others, and every call offered to it (the new call's
+    foreign-key check needs a share lock on the queue's row)."""
     try:
-        call = Call.objects.select_for_update().select_related("queue").filter(pk=int(call_id), agent=agent).first()
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("queue")
+            .filter(pk=int(call_id), agent=agent)
+            .first()
+        )
     except (TypeError, ValueError):
         call = None
     if call is None:

@@ -407,3 +407,42 @@ def test_an_agent_freed_while_an_offer_is_routed_in_its_transaction_gets_the_cal
     assert call.state == Call.State.RINGING and call.agent_id == french.pk
     assert answers[0].json()["state"] == "ringing"
     _assert_no_waiting_call_next_to_a_free_eligible_agent(floor["queues"])
+
+
+def test_an_agent_action_does_not_lock_the_queue(floor):
+    """An agent's accept, end or wrap-up locks their call, not its queue: calls keep being
+    offered to the queue meanwhile (the new call's foreign-key check takes a share lock on the
+    queue's row, which a FOR UPDATE of the joined queue would hold back)."""
+    queue = floor["queues"][0]
+    agent = next(a for a in floor["agents"] if a.skills.filter(pk=queue.required_skill_id).exists())
+    services.agent_set_status(agent=agent, status=AgentPresence.State.AVAILABLE)
+    call = _post(Client(), _event("call.offered", "held-1", 0, queue="c-fr", caller="+33612345670")).json()
+    assert call["agent"] == agent.user.username
+    locked, release, errors = threading.Event(), threading.Event(), []
+
+    def agent_action_in_progress():
+        try:
+            with transaction.atomic():
+                services._agent_call_for_update(agent=agent, call_id=call["id"])
+                locked.set()
+                release.wait(30)
+        except Exception as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=agent_action_in_progress)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a lock wait fails the offer below
+        response = _post(Client(), _event("call.offered", "next-1", 0, queue="c-fr", caller="+33612345671"))
+    finally:
+        release.set()
+        holder.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert errors == []
+    assert response.status_code == 200, response.content
+    assert Call.objects.filter(external_id="next-1", queue=queue).exists()
