@@ -20,17 +20,16 @@ Groups and messages (each has a `type`; Channels maps "call.offered" to a consum
   and {"type": "callback.updated", ...} for callbacks of the queue.
 """
 
-import asyncio
 import contextlib
 import contextvars
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
+
+from contactcenter import pushes
 
 logger = logging.getLogger(__name__)
 
@@ -65,23 +64,15 @@ def send(group: str, message: dict) -> None:
 
 
 def _send_all(messages: list[tuple[str, dict]]) -> None:
-    layer = get_channel_layer()
-    if layer is None or not messages:
-        return
-
-    async def send_all():
-        results = await asyncio.gather(
-            *[layer.group_send(group, message) for group, message in messages], return_exceptions=True
-        )
-        for (group, _message), result in zip(messages, results, strict=True):
-            if isinstance(result, Exception):
-                logger.error("calls: push to %s failed: %r", group, result)
-
     try:
-        # One hop to the event loop for all of a request's messages, sent concurrently.
-        async_to_sync(send_all)()
+        # All of a request's messages at once, sent concurrently (contactcenter/pushes.py).
+        results = pushes.group_send(messages)
     except Exception:  # a broken channel layer must not fail the request that committed
         logger.exception("calls: pushes failed")
+        return
+    for (group, _message), result in zip(messages, results, strict=True):
+        if result is not None:
+            logger.error("calls: push to %s failed: %r", group, result)
 
 
 def _iso(value):

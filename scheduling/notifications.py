@@ -10,11 +10,11 @@ fails is logged, never raised: the row is there, the page shows it.
 import logging
 from datetime import date, datetime
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+
+from contactcenter import pushes
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +74,13 @@ def text(notification) -> str:
 
 
 def _send(group: str, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        (error,) = pushes.group_send([(group, message)])
     except Exception:  # a broken channel layer must not fail the request that committed
         logger.exception("scheduling: push to %s failed", group)
+        return
+    if error is not None:
+        logger.error("scheduling: push to %s failed: %r", group, error)
 
 
 def push_after_commit(notification) -> None:
