@@ -1,5 +1,5 @@
-"""The Redis cache backend shares one connection pool per process (no Redis needed: pools
-connect lazily)."""
+"""The Redis cache backend shares one client, and its connection pools, per process (no
+Redis needed: pools connect lazily)."""
 
 import threading
 
@@ -39,3 +39,11 @@ def test_each_thread_has_its_own_backend_but_all_share_the_pool():
     (backend_a, pool_a), (backend_b, pool_b) = seen
     assert backend_a is not backend_b
     assert pool_a is pool_b
+
+
+def test_every_operation_of_every_backend_uses_the_same_redis_client():
+    # Django's client makes a redis.Redis per operation; building one costs more than a GET.
+    first, second = RedisCache(URL, {}), RedisCache(URL, {})
+    client = first._cache.get_client(write=True)
+    assert first._cache.get_client(write=True) is client
+    assert second._cache.get_client(write=False) is client  # one server: reads use it too
