@@ -18,10 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.roles import ALL_SEEING_ROLES, Role, roles_of
+from contactcenter import rows
 from contactcenter.errors import Forbidden, NotFound
 
 from . import kpis
 from .models import AgentPresence, Call, Callback, Queue
+
+
+def active_queue_by_slug(slug: str) -> Queue | None:
+    """The active queue the PBX names (telephony events: every offered call looks it up)."""
+    return rows.get_row(Queue, "slug = %s AND is_active", [slug])
 
 
 def _agent_of(user):

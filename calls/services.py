@@ -19,6 +19,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contactcenter import rows
 from contactcenter.errors import ApplicationError, Conflict, NotFound
 
 from . import acd, realtime
@@ -271,7 +272,7 @@ def callback_transition(
 
 def _presence_for_update(*, agent_id: int, now: datetime) -> AgentPresence:
     """The agent's presence row, locked; created offline (with its first interval) if missing."""
-    presence = AgentPresence.objects.select_for_update().filter(agent_id=agent_id).first()
+    presence = rows.get_row(AgentPresence, "agent_id = %s", [agent_id], lock=True)  # a hot read (rows.py)
     if presence is None:
         try:
             with transaction.atomic():
@@ -776,22 +777,20 @@ def _call_request_callback(*, call: Call, now: datetime, cause: str) -> bool:
 # --- Calls: what agents do ------------------------------------------------------------------
 
 
-def _agent_call_for_update(*, agent, call_id) -> Call:
+def _agent_call_for_update(*, agent, call_id, with_queue: bool = False) -> Call:
     """The agent's own call, locked; NotFound for anyone else's (no hint that it exists).
-    Only the call's row is locked (of=self): locking the joined queue too would make every
-    agent action of a queue wait for the others, and every call offered to it (the new call's
-    foreign-key check needs a share lock on the queue's row)."""
+    Only the call's row is locked: locking its queue too would make every agent action of a
+    queue wait for the others, and every call offered to it (the new call's foreign-key check
+    needs a share lock on the queue's row). Agents act on every call, so this is one of the
+    hot reads (contactcenter/rows.py); the queue is read too for the actions that use it."""
     try:
-        call = (
-            Call.objects.select_for_update(of=("self",))
-            .select_related("queue")
-            .filter(pk=int(call_id), agent=agent)
-            .first()
-        )
+        call = rows.get_row(Call, "id = %s AND agent_id = %s", [int(call_id), agent.pk], lock=True)
     except (TypeError, ValueError):
         call = None
     if call is None:
         raise NotFound(_("No such call on your desk."))
+    if with_queue:
+        call.queue = rows.get_row(Queue, "id = %s", [call.queue_id])
     return call
 
 
@@ -819,7 +818,7 @@ def call_end(*, agent, call_id: int, reason: str = Call.EndReason.COMPLETED, by=
         raise ApplicationError(_("Unknown reason."), fields={"reason": _("Choose one of: %s.") % ", ".join(allowed)})
     with transaction.atomic():
         now = timezone.now()
-        call = _agent_call_for_update(agent=agent, call_id=call_id)
+        call = _agent_call_for_update(agent=agent, call_id=call_id, with_queue=True)  # its wrap-up time
         if call.state in (Call.State.WRAP_UP, Call.State.COMPLETED):
             return call  # ended twice: nothing changes
         if call.state != Call.State.IN_PROGRESS:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from calls import telephony
-from calls.models import AgentPresence, Call, Callback, CallEvent, CallStateChange
+from calls import selectors, telephony
+from calls.models import AgentPresence, Call, Callback, CallEvent, CallStateChange, Queue
 from calls.tests.factories import agent_with, make_available, presence_of
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +144,24 @@ def test_invalid_fields_get_400_with_field_errors_and_are_recorded(client, queue
     assert not Call.objects.exists()
     # Its replay answers the same.
     assert post(client, payload).json() == response.json()
+
+
+def test_an_inactive_queue_refuses_new_calls(client, queue):
+    queue.is_active = False
+    queue.save(update_fields=["is_active"])
+    response = post(client, event(call_id="pbx-closed"))
+    assert response.status_code == 400
+    assert "queue" in response.json()["errors"]
+    assert not Call.objects.exists()
+
+
+def test_the_queue_looked_up_by_slug_is_the_queue_as_the_orm_reads_it(queue):
+    found = selectors.active_queue_by_slug(queue.slug)
+    expected = Queue.objects.get(pk=queue.pk)
+    fields = [f.attname for f in Queue._meta.concrete_fields]
+    assert [(name, getattr(found, name)) for name in fields] == [(name, getattr(expected, name)) for name in fields]
+    assert type(found.virtual_hold_enabled) is bool  # converted as the ORM converts (SQLite stores 0/1)
+    assert selectors.active_queue_by_slug("no-such-queue") is None
 
 
 def test_unknown_call_is_404_and_recorded(client, queue):
