@@ -144,6 +144,28 @@ def start_server() -> subprocess.Popen:
 # --- measurement ----------------------------------------------------------------------------
 
 
+def start_django_script(script: str, prefix: str, env: dict, **popen) -> subprocess.Popen:
+    """Run a script of this folder in a Django process beside the server (manage.py shell,
+    the server's settings) and wait until it is ready (it touches BENCH_READY): its start-up
+    is not part of the measured phase."""
+    ready = Path(f"{prefix}.ready")
+    ready.unlink(missing_ok=True)
+    process = subprocess.Popen(  # noqa: S603 -- fixed command
+        [PYTHON, "manage.py", "shell", "-c", (HERE / script).read_text()],
+        cwd=ROOT,
+        env={**os.environ, **SERVER_ENV, **env, "BENCH_READY": str(ready)},
+        text=True,
+        **popen,
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"{script} did not start")
+        time.sleep(0.05)
+    ready.unlink()
+    return process
+
+
 class Meter:
     def __init__(self, name: str):
         self.name = name
@@ -298,11 +320,7 @@ class Run:
 
     async def run(self, duration: float) -> "Run":
         stop_file = Path(f"/tmp/{self.prefix}.stop")  # noqa: S108 -- the floor's stop signal
-        floor = subprocess.Popen(  # noqa: S603 -- fixed command
-            [PYTHON, "manage.py", "shell", "-c", (HERE / "floor.py").read_text()],
-            cwd=ROOT,
-            env={**os.environ, **SERVER_ENV, "BENCH_FLOOR_STOP": str(stop_file)},
-        )
+        floor = start_django_script("floor.py", f"/tmp/{self.prefix}", {"BENCH_FLOOR_STOP": str(stop_file)})
         try:
             limits = httpx.Limits(max_connections=SENDERS, max_keepalive_connections=SENDERS)
             async with httpx.AsyncClient(base_url=URL, timeout=60, limits=limits) as client:
@@ -328,14 +346,10 @@ class DashboardReads:
         self.summary = ""
 
     def __enter__(self):
-        self.process = subprocess.Popen(  # noqa: S603 -- fixed command
-            [PYTHON, "manage.py", "shell", "-c", (HERE / "reads.py").read_text()],
-            cwd=ROOT,
-            env={**os.environ, **SERVER_ENV, "BENCH_READS_STOP": str(self.stop_file)},
-            stdout=subprocess.PIPE,
-            text=True,
+        self.process = start_django_script(
+            "reads.py", str(self.stop_file), {"BENCH_READS_STOP": str(self.stop_file)}, stdout=subprocess.PIPE
         )
-        time.sleep(2)  # Django starts and the first snapshots are taken before the senders start
+        time.sleep(0.5)  # the first snapshots are taken before the senders start
         return self
 
     def __exit__(self, *exc):

@@ -2,8 +2,10 @@
 threads that take every call ringing on a bench agent's desk through accept → end → wrap-up
 with the calls services (the same code as the agent API), so agents are free again at once
 and the senders' call.offered events keep being routed to someone. Not over HTTP: the
-measured HTTP load is the senders' events. Runs until the file named by BENCH_FLOOR_STOP
-exists, then finishes what is still held or waiting and exits."""
+measured HTTP load is the senders' events. Touches the file named by BENCH_READY once
+started (the bench starts its senders then: Django's start-up is not measured), runs until
+the file named by BENCH_FLOOR_STOP exists, then finishes what is still held or waiting and
+exits."""
 
 import os
 import threading
@@ -65,6 +67,9 @@ def desk(n: int) -> None:
         connection.close()
 
 
+connection.ensure_connection()
+connection.close()
+Path(os.environ["BENCH_READY"]).touch()  # started: the bench starts its senders now
 threads = [threading.Thread(target=desk, args=(n,)) for n in range(THREADS)]
 for thread in threads:
     thread.start()

@@ -5,7 +5,8 @@ dashboard pages do) inside REPEATABLE READ transactions of 5 s. They read at the
 page on a busy floor, which re-reads after pushes at most every half second
 (calls/static/calls/wallboard.js): every 0.5 s (BENCH_READS_PAUSE_S). Each transaction
 holds its snapshot the whole time, which holds back the clean-up of the rows that routing
-updates. Runs until the file named by BENCH_READS_STOP exists, then prints what it read."""
+updates. Touches the file named by BENCH_READY once its readers started, runs until the
+file named by BENCH_READS_STOP exists, then prints what it read."""
 
 import os
 import threading
@@ -46,6 +47,7 @@ def reader(n: int) -> None:
 threads = [threading.Thread(target=reader, args=(n,)) for n in range(READERS)]
 for thread in threads:
     thread.start()
+Path(os.environ["BENCH_READY"]).touch()  # started: the bench starts its senders now
 for thread in threads:
     thread.join()
 transactions, reads, seconds = (sum(column) for column in zip(*counts, strict=True))
