@@ -784,9 +784,13 @@ def _agent_call_for_update(*, agent, call_id, with_queue: bool = False) -> Call:
     needs a share lock on the queue's row). Agents act on every call, so this is one of the
     hot reads (contactcenter/rows.py); the queue is read too for the actions that use it."""
     try:
-        call = rows.get_row(Call, "id = %s AND agent_id = %s", [int(call_id), agent.pk], lock=True)
+        pk = int(call_id)
     except (TypeError, ValueError):
-        call = None
+        pk = None
+    low, high = connection.ops.integer_field_range(Call._meta.pk.get_internal_type())
+    call = None
+    if pk is not None and low <= pk <= high:  # an id no row can have is nobody's call, not an error
+        call = rows.get_row(Call, "id = %s AND agent_id = %s", [pk, agent.pk], lock=True)
     if call is None:
         raise NotFound(_("No such call on your desk."))
     if with_queue:

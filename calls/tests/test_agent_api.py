@@ -146,6 +146,8 @@ def test_an_agent_cannot_act_on_someone_elses_call(alice, bob, served_queue, sup
         )
         assert api(supervisor_sam).post(f"/api/calls/{call.pk}/{path}/").status_code == 403
     assert api(bob.user).post("/api/calls/999999/accept/").status_code == 404
+    for path in ("accept", "end", "wrap-up", "escalate"):  # beyond any id the database can hold
+        assert api(bob.user).post(f"/api/calls/{10**20}/{path}/", {"disposition": "sale"}).status_code == 404
     call.refresh_from_db()
     assert call.state == Call.State.RINGING and call.agent == alice
 
