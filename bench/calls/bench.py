@@ -320,7 +320,7 @@ class Run:
 
     async def run(self, duration: float) -> "Run":
         stop_file = Path(f"/tmp/{self.prefix}.stop")  # noqa: S108 -- the floor's stop signal
-        floor = start_django_script("floor.py", f"/tmp/{self.prefix}", {"BENCH_FLOOR_STOP": str(stop_file)})
+        floor = start_django_script("floor.py", str(stop_file.with_suffix("")), {"BENCH_FLOOR_STOP": str(stop_file)})
         try:
             limits = httpx.Limits(max_connections=SENDERS, max_keepalive_connections=SENDERS)
             async with httpx.AsyncClient(base_url=URL, timeout=60, limits=limits) as client:
