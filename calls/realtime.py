@@ -60,19 +60,7 @@ def send(group: str, message: dict) -> None:
     if outbox is not None:
         outbox.append((group, message))
         return
-    _send_all([(group, message)])
-
-
-def _send_all(messages: list[tuple[str, dict]]) -> None:
-    try:
-        # All of a request's messages at once, sent concurrently (contactcenter/pushes.py).
-        results = pushes.group_send(messages)
-    except Exception:  # a broken channel layer must not fail the request that committed
-        logger.exception("calls: pushes failed")
-        return
-    for (group, _message), result in zip(messages, results, strict=True):
-        if result is not None:
-            logger.error("calls: push to %s failed: %r", group, result)
+    pushes.group_send([(group, message)])
 
 
 def _iso(value):
@@ -191,7 +179,7 @@ def batch():
                 push_queue_status(queue_id)
         finally:
             _outbox.reset(outbox_token)
-            _send_all(outbox)
+            pushes.group_send(outbox)  # all of the block's messages at once
 
 
 def queue_changed(queue_id: int) -> None:

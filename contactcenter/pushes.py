@@ -12,11 +12,14 @@ The in-memory layer (single-process mode and tests) is process-local and its que
 to whoever waits on them: sends to it keep going through async_to_sync."""
 
 import asyncio
+import logging
 import os
 import threading
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+logger = logging.getLogger(__name__)
 
 # A send that has not gone out after this long is given up (the caller logs it): a push is
 # never worth holding a worker for; desks and wallboards resync from the API.
@@ -51,7 +54,9 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
 
 def group_send(messages: list[tuple[str, dict]]) -> list[BaseException | None]:
     """Send each (group, message), concurrently; wait until all are sent. Returns, per message,
-    None or the exception its send raised. Raises if the layer could not be reached in time."""
+    None or the exception its send raised. A push that fails is logged, never raised: it is sent
+    after the commit of what it announces, the state is in the database, and a desk or
+    wallboard resyncs from the API."""
     layer = get_channel_layer()
     if layer is None or not messages:
         return [None] * len(messages)
@@ -62,11 +67,20 @@ def group_send(messages: list[tuple[str, dict]]) -> list[BaseException | None]:
         )
         return [result if isinstance(result, BaseException) else None for result in results]
 
-    if isinstance(layer, InMemoryChannelLayer) or _server_loop() is not None:
-        return async_to_sync(send_all)()
-    future = asyncio.run_coroutine_threadsafe(send_all(), process_loop())
     try:
-        return future.result(SEND_TIMEOUT_S)
-    except TimeoutError:
-        future.cancel()
-        raise
+        if isinstance(layer, InMemoryChannelLayer) or _server_loop() is not None:
+            results = async_to_sync(send_all)()
+        else:
+            future = asyncio.run_coroutine_threadsafe(send_all(), process_loop())
+            try:
+                results = future.result(SEND_TIMEOUT_S)
+            except TimeoutError:
+                future.cancel()
+                raise
+    except Exception as exc:  # a broken channel layer must not fail the request that committed
+        logger.exception("pushes to %s failed", ", ".join(group for group, _message in messages))
+        return [exc] * len(messages)
+    for (group, _message), result in zip(messages, results, strict=True):
+        if result is not None:
+            logger.error("push to %s failed: %r", group, result)
+    return results

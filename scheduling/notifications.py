@@ -7,7 +7,6 @@ naming), as {"type": "notification", "id", "kind", "text", "created_at"}. A push
 fails is logged, never raised: the row is there, the page shows it.
 """
 
-import logging
 from datetime import date, datetime
 
 from django.db import transaction
@@ -15,8 +14,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from contactcenter import pushes
-
-logger = logging.getLogger(__name__)
 
 
 def agent_group(agent_id: int) -> str:
@@ -73,16 +70,6 @@ def text(notification) -> str:
     return notification.get_kind_display()
 
 
-def _send(group: str, message: dict) -> None:
-    try:
-        (error,) = pushes.group_send([(group, message)])
-    except Exception:  # a broken channel layer must not fail the request that committed
-        logger.exception("scheduling: push to %s failed", group)
-        return
-    if error is not None:
-        logger.error("scheduling: push to %s failed: %r", group, error)
-
-
 def push_after_commit(notification) -> None:
     """Push a new notification to the recipient's desk once the transaction commits (no
     push for users without an agent profile: they have no desk)."""
@@ -98,4 +85,4 @@ def push_after_commit(notification) -> None:
         "text": text(notification),
         "created_at": notification.created_at.isoformat(),
     }
-    transaction.on_commit(lambda: _send(agent_group(agent_id), message))
+    transaction.on_commit(lambda: pushes.group_send([(agent_group(agent_id), message)]))

@@ -39,11 +39,23 @@ def test_outside_a_request_every_send_uses_the_one_loop_of_the_process(layer):
     assert threading.get_ident() not in threads
 
 
-def test_a_failed_send_is_returned_and_the_others_go_out(layer):
+def test_a_failed_send_is_returned_and_logged_and_the_others_go_out(layer, caplog):
     results = pushes.group_send([("a", {"type": "x", "fail": True}), ("b", {"type": "x"})])
     assert isinstance(results[0], ConnectionError)
     assert results[1] is None
     assert [group for group, _loop, _thread in layer.sends] == ["b"]
+    assert [record.getMessage() for record in caplog.records] == ["push to a failed: ConnectionError('no route')"]
+
+
+def test_a_layer_that_cannot_be_reached_fails_no_caller(layer, monkeypatch, caplog):
+    def unreachable(coroutine, loop):
+        coroutine.close()
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(pushes.asyncio, "run_coroutine_threadsafe", unreachable)
+    results = pushes.group_send([("a", {"type": "x"}), ("b", {"type": "x"})])
+    assert [type(result) for result in results] == [OSError, OSError]
+    assert "pushes to a, b failed" in caplog.text
 
 
 def test_inside_an_asgi_request_the_send_goes_to_the_servers_loop(layer):
