@@ -433,11 +433,11 @@ def _call_insert_queued(*, call: Call, cause: str, client_number: str | None) ->
     ]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     owner = f"(SELECT client_id FROM {phones._meta.db_table} WHERE number = %s)"  # noqa: S608 -- model's table
-    placeholders = ", ".join(owner if f is client_field else "%s" for f in fields)
+    value_sql = ", ".join(owner if f is client_field else "%s" for f in fields)
     call_table, history = Call._meta.db_table, CallStateChange._meta.db_table
     sql = f"""
         WITH new AS (
-            INSERT INTO {call_table} ({columns}) VALUES ({placeholders})
+            INSERT INTO {call_table} ({columns}) VALUES ({value_sql})
             ON CONFLICT (external_id) DO NOTHING
             RETURNING id, client_id
         ),

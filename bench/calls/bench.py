@@ -144,16 +144,16 @@ def start_server() -> subprocess.Popen:
 # --- measurement ----------------------------------------------------------------------------
 
 
-def start_django_script(script: str, prefix: str, env: dict, **popen) -> subprocess.Popen:
+def start_django_script(script: str, *, stop_file: Path, stop_env: str, **popen) -> subprocess.Popen:
     """Run a script of this folder in a Django process beside the server (manage.py shell,
-    the server's settings) and wait until it is ready (it touches BENCH_READY): its start-up
-    is not part of the measured phase."""
-    ready = Path(f"{prefix}.ready")
+    the server's settings), told its stop file in stop_env, and wait until it is ready (it
+    touches BENCH_READY, a file beside the stop file): its start-up is not measured."""
+    ready = stop_file.with_suffix(".ready")
     ready.unlink(missing_ok=True)
     process = subprocess.Popen(  # noqa: S603 -- fixed command
         [PYTHON, "manage.py", "shell", "-c", (HERE / script).read_text()],
         cwd=ROOT,
-        env={**os.environ, **SERVER_ENV, **env, "BENCH_READY": str(ready)},
+        env={**os.environ, **SERVER_ENV, stop_env: str(stop_file), "BENCH_READY": str(ready)},
         text=True,
         **popen,
     )
@@ -320,7 +320,7 @@ class Run:
 
     async def run(self, duration: float) -> "Run":
         stop_file = Path(f"/tmp/{self.prefix}.stop")  # noqa: S108 -- the floor's stop signal
-        floor = start_django_script("floor.py", str(stop_file.with_suffix("")), {"BENCH_FLOOR_STOP": str(stop_file)})
+        floor = start_django_script("floor.py", stop_file=stop_file, stop_env="BENCH_FLOOR_STOP")
         try:
             limits = httpx.Limits(max_connections=SENDERS, max_keepalive_connections=SENDERS)
             async with httpx.AsyncClient(base_url=URL, timeout=60, limits=limits) as client:
@@ -347,7 +347,7 @@ class DashboardReads:
 
     def __enter__(self):
         self.process = start_django_script(
-            "reads.py", str(self.stop_file), {"BENCH_READS_STOP": str(self.stop_file)}, stdout=subprocess.PIPE
+            "reads.py", stop_file=self.stop_file, stop_env="BENCH_READS_STOP", stdout=subprocess.PIPE
         )
         time.sleep(0.5)  # the first snapshots are taken before the senders start
         return self
