@@ -13,6 +13,17 @@ def _fast_tests(settings):
     celery_app.conf.task_eager_propagates = True
 
 
+@pytest.fixture(autouse=True)
+def _no_shared_day_figures_across_tests():
+    # The wallboard's day figures are shared per process for a few seconds
+    # (calls.selectors.SharedDayFigures): a test starts with none from an earlier test.
+    from calls.selectors import day_figures
+
+    day_figures.clear()
+    yield
+    day_figures.clear()
+
+
 # Named example users, one per role. Who may see what:
 # - agent_alice and agent_arthur are in team_a (supervisor_sam's team); agent_bob is in
 #   team_b (supervisor_sue's). An agent sees only their own records.

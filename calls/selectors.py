@@ -10,7 +10,10 @@ Who sees what:
 """
 
 import contextlib
+import threading
+import time
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -242,6 +245,7 @@ def wallboard_for_user(*, user, now=None) -> dict:
     whatever the number of calls: per queue live and today's figures, per agent state and
     time in state, calls today vs target, AHT and occupancy, open escalations, the
     half-hour chart. Formulas in calls/kpis.py."""
+    live_read = now is None
     now = now or timezone.now()
     start, end = kpis.today_range(now)
     queues = list(floor_queues_for_user(user=user).order_by("-priority", "name"))
@@ -251,13 +255,19 @@ def wallboard_for_user(*, user, now=None) -> dict:
     agents = list(
         floor_agents_for_user(user=user).select_related("presence").order_by("user__first_name", "user__last_name")
     )
-    figures = kpis.floor_today(queue_ids, [a.pk for a in agents], now=now)
+    agent_ids = [a.pk for a in agents]
+    if live_read:
+        figures_at, figures = day_figures.get(queue_ids, agent_ids, day=start)
+    else:
+        figures_at, figures = now, kpis.floor_today(queue_ids, agent_ids, now=now)
     today, day, occupancy = figures["queues"], figures["agents"], figures["occupancy"]
     escalations = list(
         floor_calls_for_user(user=user).filter(escalated=True, escalated_at__gte=start).order_by("-escalated_at")[:20]
     )
     return {
         "at": now.isoformat(),
+        "figures_at": figures_at.isoformat(),  # the day's figures: see SharedDayFigures
+        "figures_max_age_s": settings.CALLS_DAY_FIGURES_MAX_AGE_S,
         "queues": [
             {
                 "id": q.pk,
@@ -290,6 +300,56 @@ def wallboard_for_user(*, user, now=None) -> dict:
         "escalations": [escalation_payload(c) for c in escalations],
         "half_hours": figures["half_hours"],
     }
+
+
+class SharedDayFigures:
+    """The day's figures of the wallboard and the dashboard (kpis.floor_today), computed at
+    most once per CALLS_DAY_FIGURES_MAX_AGE_S for one scope (the same queues and agents) in
+    this process, and shared by every page of that scope.
+
+    Why: each refresh of a page would otherwise count the day again, and the open half-hour
+    (not rolled up yet) is counted from its calls and presence intervals, so that a page costs
+    more the busier the floor is, times the pages open. The live figures beside them (calls
+    waiting, the longest wait, each agent's state) are read fresh at every refresh.
+
+    While one reader refreshes a scope, the others get the last figures instead of counting
+    again (or wait for it, the first time). 0 turns the sharing off."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._entries: dict[tuple, tuple[float, object, dict]] = {}  # scope → (clock, at, figures)
+        self._refresh = threading.Lock()
+
+    def get(self, queue_ids, agent_ids, *, day) -> tuple:
+        """(when the figures were computed, the figures) for this scope's today (starting `day`)."""
+        max_age = settings.CALLS_DAY_FIGURES_MAX_AGE_S
+        if max_age <= 0:
+            return timezone.now(), kpis.floor_today(queue_ids, agent_ids)
+        key = (day, tuple(sorted(queue_ids)), tuple(sorted(agent_ids)))
+        entry = self._entries.get(key)
+        if entry is not None and self.clock() - entry[0] < max_age:
+            return entry[1], entry[2]
+        if not self._refresh.acquire(blocking=entry is None):
+            return entry[1], entry[2]  # another reader is counting: the last figures meanwhile
+        try:
+            entry = self._entries.get(key)
+            if entry is not None and self.clock() - entry[0] < max_age:
+                return entry[1], entry[2]  # counted while this reader waited
+            counted, at = self.clock(), timezone.now()
+            figures = kpis.floor_today(queue_ids, agent_ids, now=at)
+            # Scopes no page has read for a while (another day, a changed team) are let go.
+            for old in [k for k, e in self._entries.items() if counted - e[0] > 60 * max_age]:
+                del self._entries[old]
+            self._entries[key] = (counted, at, figures)
+            return at, figures
+        finally:
+            self._refresh.release()
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+day_figures = SharedDayFigures()
 
 
 def _presence_of(agent):

@@ -417,3 +417,9 @@ FCR_WINDOW_DAYS = env_int("FCR_WINDOW_DAYS", 7)
 # the first change of a window at once, the later ones folded into one push at its end
 # (calls/realtime.py). 0 pushes every change.
 CALLS_QUEUE_STATUS_INTERVAL_MS = env_int("CALLS_QUEUE_STATUS_INTERVAL_MS", 250)
+# The day's figures on the wallboard and the dashboard (calls offered and answered today,
+# service level, each agent's calls and occupancy) are counted at most once per this many
+# seconds for the same queues and agents in a process, and shared by every page showing them
+# (calls/selectors.py, SharedDayFigures). Calls waiting and agents' states are always live.
+# 0 counts at every read.
+CALLS_DAY_FIGURES_MAX_AGE_S = env_float("CALLS_DAY_FIGURES_MAX_AGE_S", 5.0, low=0.0, high=300.0)

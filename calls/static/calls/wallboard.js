@@ -2,6 +2,9 @@
 // figures, escalations as they arrive. The socket (/ws/wallboard/) pushes queue status
 // (applied at once) and every presence and call change; each push also asks for a fresh
 // copy of the computed figures (/wallboard/data/), at most once every half second.
+// The day's figures in that copy may be shared ones, counted up to figures_max_age_s
+// earlier (calls/selectors.py, SharedDayFigures): when a change came before a copy whose
+// figures are older than the copy itself, the page asks again once they have been counted anew.
 // Reconnects with backoff and resyncs on open.
 (function () {
   "use strict";
@@ -17,6 +20,8 @@
   let retry = 0;
   let lastSeq = 0;
   let refreshTimer = null;
+  let changed = false; // a push came since the last copy was asked for
+  let figuresAfter = null; // server time the day figures must be counted after (ms)
   const seen = new Set();
 
   function el(tag, attrs, ...children) {
@@ -94,15 +99,37 @@
 
   async function refresh() {
     refreshTimer = null;
+    const afterChange = changed;
+    changed = false;
     const response = await fetch(root.dataset.dataUrl, { credentials: "same-origin" });
     if (response.ok) {
       state = await response.json();
       render();
+      const at = Date.parse(state.at);
+      const figuresAt = Date.parse(state.figures_at);
+      if (afterChange && (figuresAfter === null || at > figuresAfter)) figuresAfter = at;
+      if (figuresAfter !== null && figuresAt < figuresAfter) {
+        // Shared figures counted before the change: ask again once they are counted anew.
+        const wait = figuresAt + 1000 * state.figures_max_age_s - at;
+        scheduleRefresh(Math.max(100, wait + 100));
+      } else {
+        figuresAfter = null;
+      }
     }
   }
 
-  function scheduleRefresh() {
-    if (!refreshTimer) refreshTimer = setTimeout(refresh, 500);
+  let refreshDue = 0;
+  function scheduleRefresh(delay = 500) {
+    const due = Date.now() + delay;
+    if (refreshTimer && refreshDue <= due) return;
+    clearTimeout(refreshTimer);
+    refreshDue = due;
+    refreshTimer = setTimeout(refresh, delay);
+  }
+
+  function changedOnServer() {
+    changed = true;
+    scheduleRefresh();
   }
 
   function setConnected(connected) {
@@ -127,7 +154,7 @@
     });
     socket.addEventListener("message", (event) => {
       const msg = JSON.parse(event.data);
-      if (msg.type !== "sync" && lastSeq && msg.seq !== lastSeq + 1) scheduleRefresh();
+      if (msg.type !== "sync" && lastSeq && msg.seq !== lastSeq + 1) changedOnServer();
       lastSeq = msg.seq || lastSeq;
       if (msg.type === "sync") {
         state = msg.state;
@@ -143,7 +170,7 @@
         }
       }
       for (const fn of messageListeners) fn(msg);
-      scheduleRefresh();
+      changedOnServer();
     });
   }
 
