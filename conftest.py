@@ -20,8 +20,6 @@ def _no_shared_day_figures_across_tests():
     from calls.selectors import day_figures
 
     day_figures.clear()
-    yield
-    day_figures.clear()
 
 
 # Named example users, one per role. Who may see what:

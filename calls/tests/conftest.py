@@ -52,3 +52,19 @@ def migrated_rows(db):
     seed = importlib.import_module("calls.migrations.0002_dispositions_roles_sweep")
     for code, label in seed.DISPOSITIONS:
         Disposition.objects.get_or_create(code=code, defaults={"label": label})
+
+
+@pytest.fixture
+def two_team_floor(team_a, team_b, fr):
+    """Queue A served by team A (Alice), queue B by team B (Bob), each with a call."""
+    from calls.tests.factories import QueueFactory, agent_with, make_available, offer
+
+    queue_a = QueueFactory(name="Queue A", slug="fa", required_language=fr, teams=[team_a])
+    queue_b = QueueFactory(name="Queue B", slug="fb", required_language=fr, teams=[team_b])
+    alice = agent_with(team=team_a, username="f-alice")
+    bob = agent_with(team=team_b, username="f-bob")
+    make_available(alice)
+    make_available(bob)
+    call_a = offer(queue_a, caller="+33600000011")
+    call_b = offer(queue_b, caller="+33600000022")
+    return {"queue_a": queue_a, "queue_b": queue_b, "alice": alice, "bob": bob, "call_a": call_a, "call_b": call_b}

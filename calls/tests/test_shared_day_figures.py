@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from calls import selectors
-from calls.tests.factories import QueueFactory, agent_with, make_available, offer
+from calls.tests.factories import offer
 
 pytestmark = pytest.mark.django_db
 
@@ -28,31 +28,20 @@ def clock(monkeypatch):
     return clock
 
 
-@pytest.fixture
-def floor(team_a, team_b, fr):
-    queue_a = QueueFactory(name="Queue A", slug="sa", required_language=fr, teams=[team_a])
-    queue_b = QueueFactory(name="Queue B", slug="sb", required_language=fr, teams=[team_b])
-    alice = agent_with(team=team_a, username="s-alice")
-    bob = agent_with(team=team_b, username="s-bob")
-    make_available(alice)
-    make_available(bob)
-    offer(queue_a, caller="+33600000011")  # rings on Alice's desk
-    offer(queue_b, caller="+33600000022")  # rings on Bob's
-    return {"queue_a": queue_a, "queue_b": queue_b, "alice": alice, "bob": bob}
-
-
 def _queue(data, name):
     return next(q for q in data["queues"] if q["name"] == name)
 
 
-def test_a_page_gets_the_shared_day_figures_until_they_are_counted_anew(client, floor, manager_mia, settings, clock):
+def test_a_page_gets_the_shared_day_figures_until_they_are_counted_anew(
+    client, two_team_floor, manager_mia, settings, clock
+):
     settings.CALLS_DAY_FIGURES_MAX_AGE_S = 5
     client.force_login(manager_mia)
     url = reverse("calls:wallboard-data")
     first = client.get(url).json()
     assert _queue(first, "Queue A")["offered"] == 1 and first["figures_max_age_s"] == 5
 
-    offer(floor["queue_a"], caller="+33600000033")  # Alice is reserved: it waits
+    offer(two_team_floor["queue_a"], caller="+33600000033")  # Alice is reserved: it waits
     clock.now += 4.9
     shared = client.get(url).json()
     assert shared["figures_at"] == first["figures_at"]
@@ -65,16 +54,18 @@ def test_a_page_gets_the_shared_day_figures_until_they_are_counted_anew(client, 
     assert datetime.fromisoformat(fresh["figures_at"]) > datetime.fromisoformat(first["figures_at"])
 
 
-def test_with_no_sharing_every_read_counts(client, floor, manager_mia, settings, clock):
+def test_with_no_sharing_every_read_counts(client, two_team_floor, manager_mia, settings, clock):
     settings.CALLS_DAY_FIGURES_MAX_AGE_S = 0
     client.force_login(manager_mia)
     url = reverse("calls:wallboard-data")
     assert _queue(client.get(url).json(), "Queue A")["offered"] == 1
-    offer(floor["queue_a"], caller="+33600000033")
+    offer(two_team_floor["queue_a"], caller="+33600000033")
     assert _queue(client.get(url).json(), "Queue A")["offered"] == 2
 
 
-def test_each_scope_has_its_own_figures(client, floor, supervisor_sam, supervisor_sue, manager_mia, settings, clock):
+def test_each_scope_has_its_own_figures(
+    client, two_team_floor, supervisor_sam, supervisor_sue, manager_mia, settings, clock
+):
     settings.CALLS_DAY_FIGURES_MAX_AGE_S = 60
     url = reverse("calls:wallboard-data")
     client.force_login(manager_mia)
@@ -84,15 +75,19 @@ def test_each_scope_has_its_own_figures(client, floor, supervisor_sam, superviso
     sam = client.get(url).json()
     client.force_login(supervisor_sue)
     sue = client.get(url).json()
-    assert [q["name"] for q in sam["queues"]] == ["Queue A"] and [a["id"] for a in sam["agents"]] == [floor["alice"].pk]
-    assert [q["name"] for q in sue["queues"]] == ["Queue B"] and [a["id"] for a in sue["agents"]] == [floor["bob"].pk]
+    assert [q["name"] for q in sam["queues"]] == ["Queue A"] and [a["id"] for a in sam["agents"]] == [
+        two_team_floor["alice"].pk
+    ]
+    assert [q["name"] for q in sue["queues"]] == ["Queue B"] and [a["id"] for a in sue["agents"]] == [
+        two_team_floor["bob"].pk
+    ]
     assert sue["half_hours"] != [] and sum(slot["offered"] for slot in sue["half_hours"]) == 1
 
 
-def test_an_explicit_time_is_never_served_shared_figures(floor, manager_mia, settings, clock):
+def test_an_explicit_time_is_never_served_shared_figures(two_team_floor, manager_mia, settings, clock):
     settings.CALLS_DAY_FIGURES_MAX_AGE_S = 60
     selectors.wallboard_for_user(user=manager_mia)
-    offer(floor["queue_a"], caller="+33600000033")
+    offer(two_team_floor["queue_a"], caller="+33600000033")
     data = selectors.wallboard_for_user(user=manager_mia, now=selectors.timezone.now())
     assert _queue(data, "Queue A")["offered"] == 2
 
