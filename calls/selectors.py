@@ -245,7 +245,7 @@ def wallboard_for_user(*, user, now=None) -> dict:
     whatever the number of calls: per queue live and today's figures, per agent state and
     time in state, calls today vs target, AHT and occupancy, open escalations, the
     half-hour chart. Formulas in calls/kpis.py."""
-    live_read = now is None
+    asked_at = now
     now = now or timezone.now()
     start, end = kpis.today_range(now)
     queues = list(floor_queues_for_user(user=user).order_by("-priority", "name"))
@@ -255,11 +255,7 @@ def wallboard_for_user(*, user, now=None) -> dict:
     agents = list(
         floor_agents_for_user(user=user).select_related("presence").order_by("user__first_name", "user__last_name")
     )
-    agent_ids = [a.pk for a in agents]
-    if live_read:
-        figures_at, figures = day_figures.get(queue_ids, agent_ids, day=start)
-    else:
-        figures_at, figures = now, kpis.floor_today(queue_ids, agent_ids, now=now)
+    figures_at, figures = day_figures.get(queue_ids, [a.pk for a in agents], day=start, now=asked_at)
     today, day, occupancy = figures["queues"], figures["agents"], figures["occupancy"]
     escalations = list(
         floor_calls_for_user(user=user).filter(escalated=True, escalated_at__gte=start).order_by("-escalated_at")[:20]
@@ -313,18 +309,20 @@ class SharedDayFigures:
     waiting, the longest wait, each agent's state) are read fresh at every refresh.
 
     While one reader refreshes a scope, the others get the last figures instead of counting
-    again (or wait for it, the first time). 0 turns the sharing off."""
+    again (or wait for it, the first time). 0 turns the sharing off; a read at a given time
+    (`now`: reports, tests) is always counted."""
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self._entries: dict[tuple, tuple[float, object, dict]] = {}  # scope → (clock, at, figures)
         self._refresh = threading.Lock()
 
-    def get(self, queue_ids, agent_ids, *, day) -> tuple:
+    def get(self, queue_ids, agent_ids, *, day, now=None) -> tuple:
         """(when the figures were computed, the figures) for this scope's today (starting `day`)."""
         max_age = settings.CALLS_DAY_FIGURES_MAX_AGE_S
-        if max_age <= 0:
-            return timezone.now(), kpis.floor_today(queue_ids, agent_ids)
+        if now is not None or max_age <= 0:
+            now = now or timezone.now()
+            return now, kpis.floor_today(queue_ids, agent_ids, now=now)
         key = (day, tuple(sorted(queue_ids)), tuple(sorted(agent_ids)))
         entry = self._entries.get(key)
         if entry is not None and self.clock() - entry[0] < max_age:
