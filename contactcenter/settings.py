@@ -161,6 +161,14 @@ if DATABASE_URL:
                 "timeout": env_int("DB_POOL_TIMEOUT_S", 10),
             },
         }
+        # Prepared statements: parameters bound by the server, and a query run this many times
+        # on a connection is prepared there, so PostgreSQL parses and plans it once instead of
+        # at every execution (planning cost as much as running the routing queries). 0 turns
+        # them off, for a pooler in transaction mode that does not track them (PgBouncer < 1.21).
+        prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5)
+        if prepare_threshold > 0:
+            _db["OPTIONS"]["server_side_binding"] = True
+            _db["OPTIONS"]["prepare_threshold"] = prepare_threshold
         _db["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
     DATABASES = {"default": _db}
 else:

@@ -1,5 +1,6 @@
 """Settings fail loudly on bad values; production settings pass check --deploy."""
 
+import json
 import os
 import subprocess
 import sys
@@ -43,3 +44,19 @@ def test_bad_values_fail_loudly():
     ]:
         result = run_manage("check", env=env)
         assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-500:])
+
+
+def database_options(env) -> dict:
+    script = (
+        "import json; from django.conf import settings; print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    result = run_manage("shell", "-c", script, env={"DATABASE_URL": "postgres://u@127.0.0.1/x", **env})
+    assert result.returncode == 0, result.stderr[-500:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_prepares_repeated_queries_unless_turned_off():
+    options = database_options({})
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == 5
+    options = database_options({"DB_PREPARE_THRESHOLD": "0"})
+    assert "server_side_binding" not in options and "prepare_threshold" not in options
