@@ -28,26 +28,45 @@ from django.utils import timezone
 from agents.models import Agent, AgentSkill
 
 from . import services
-from .locks import ASYNC_COMMIT_SQL, retry_on_conflict, take_routing_lock
+from .locks import (
+    ASYNC_COMMIT_SQL,
+    NO_REQUEST,
+    ROUTING_REQUESTS,
+    request_routing_pass,
+    retry_on_conflict,
+    try_routing_lock,
+)
 from .models import AgentPresence, Call, Queue
 
 
 def route_waiting_calls(*, now: datetime | None = None) -> list[Call]:
     """Run routing: expire overdue reservations and wrap-ups, then give every waiting call that
-    has an eligible free agent to the right one. Returns the calls rung.
+    has an eligible free agent to the right one. Returns the calls this process's passes rang.
 
     Call it after the change that may create a match has committed (see calls/locks.py);
     running it again at once finds nothing to do. Without a free agent and a waiting call
-    (and nothing overdue), no match is possible and the locked pass is skipped: that check
-    runs after the change committed, and every later change that makes a match possible
-    runs routing again after its own commit. Expiring creates such a change inside a pass,
-    so a pass that expired something is followed by another, after its commit."""
+    (and nothing overdue), no match is possible and no pass runs: that check runs after the
+    change committed, and every later change that makes a match possible runs routing again
+    after its own commit. If another pass holds the routing lock, this request is handed to it
+    and nothing is waited for: that pass looks again after its commit. After its own pass, this
+    one looks again when requests came in meanwhile, or when its pass expired something (which
+    creates such a change inside the pass)."""
     rung: list[Call] = []
-    while _worth_a_pass(now or timezone.now()):
-        made, expired = _pass(now=now)
-        rung += made
-        if not expired:
+    asked: int | None = None  # the request count our last pass took with the lock
+    expired = False
+    while True:
+        if asked == NO_REQUEST and not expired:
+            break  # SQLite: passes are serialised, nobody handed a request to ours
+        worth, requests = _worth_a_pass(now or timezone.now())
+        if asked is not None and not expired and requests == asked:
+            break  # nobody asked while our pass ran: it saw every change committed before
+        if not worth:
             break
+        outcome = _pass(now=now)
+        if outcome is None:
+            break  # another pass holds the lock: it looks again after its commit
+        made, expired, asked = outcome
+        rung += made
     return rung
 
 
@@ -72,8 +91,11 @@ def route_in_transaction(*, now: datetime | None = None) -> Routed:
     before it; it is released when the caller commits. The caller must not hold row locks a
     pass could wait for (only its new call, its event row and the number's callbacks, which no
     pass touches). Overdue reservations and wrap-ups are not expired here, and then nothing is
-    matched (an expired call goes back before newer ones): the pass after the commit does both."""
-    take_routing_lock(commit_async=True)
+    matched (an expired call goes back before newer ones): the pass after the commit does both.
+    If another pass holds the routing lock, nothing is matched here either, and nothing waited
+    for: the check after the commit asks for a pass, and the holder runs it (calls/locks.py)."""
+    if not try_routing_lock():
+        return Routed(calls=[], usernames={})
     now = now or timezone.now()
     rung, _expired, _overdue, usernames = _route_locked(now=now, expire=False)
     return Routed(calls=rung, usernames=usernames)
@@ -107,18 +129,21 @@ _OVERDUE_SQL = (
 )
 
 
-def _worth_a_pass(now: datetime) -> bool:
-    """Whether a pass could do anything: something overdue, or a free agent and a waiting call."""
+def _worth_a_pass(now: datetime) -> tuple[bool, int | None]:
+    """Whether a pass could do anything (something overdue, or a free agent and a waiting call),
+    and how many passes were requested so far (PostgreSQL; None on SQLite)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_worth_a_pass_sql(), {"now": now})
-            return cursor.fetchone()[0]
+            worth, requests = cursor.fetchone()
+            return worth, requests
     if Call.objects.filter(_overdue(now)).exists():
-        return True
-    return (
+        return True, None
+    worth = (
         AgentPresence.objects.filter(state=AgentPresence.State.AVAILABLE).exists()
         and Call.objects.filter(state=Call.State.QUEUED).exists()
     )
+    return worth, None
 
 
 @functools.cache
@@ -130,21 +155,24 @@ def _worth_a_pass_sql() -> str:
         ) OR (
             EXISTS (SELECT 1 FROM {presence} WHERE state = 'available')
             AND EXISTS (SELECT 1 FROM {call} WHERE state = 'queued')
-        )
+        ), (SELECT last_value FROM {ROUTING_REQUESTS})
     """  # noqa: S608 -- names from the models' metadata; values are bound
 
 
 @retry_on_conflict
-def _pass(*, now: datetime | None) -> tuple[list[Call], bool]:
+def _pass(*, now: datetime | None) -> tuple[list[Call], bool, int] | None:
     """One routing pass in its own transaction, under the routing lock. Returns (calls rung,
-    whether it expired anything)."""
+    whether it expired anything, the request count taken with the lock), or None if another
+    pass holds the lock (it runs this one's request after its commit, calls/locks.py)."""
     with transaction.atomic():
         # Committed asynchronously, so the lock is not held across a disk flush (calls/locks.py).
-        take_routing_lock(commit_async=True)
+        asked = request_routing_pass()
+        if asked is None:
+            return None
         # The clock is read once the lock is held: passes are ordered, and so are their times.
         now = now or timezone.now()
         rung, expired, _overdue, _usernames = _route_locked(now=now, expire=True)
-    return rung, expired
+    return rung, expired, asked
 
 
 def _route_locked(*, now: datetime, expire: bool) -> tuple[list[Call], bool, bool, dict[int, str]]:

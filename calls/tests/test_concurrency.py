@@ -409,6 +409,66 @@ def test_an_agent_freed_while_an_offer_is_routed_in_its_transaction_gets_the_cal
     _assert_no_waiting_call_next_to_a_free_eligible_agent(floor["queues"])
 
 
+def test_a_pass_never_waits_for_another_the_running_pass_takes_over_its_request(floor, monkeypatch):
+    """A change that asks for a routing pass while another pass holds the routing lock does not
+    wait for it: it counts its request and returns at once, and the running pass, seeing the
+    request after its commit, runs the pass that was asked for (calls/locks.py)."""
+    from calls import acd
+
+    q_fr = floor["queues"][0]
+    english_only = next(a for a in floor["agents"] if not a.languages.filter(code="fr").exists())
+    french = next(a for a in floor["agents"] if a.languages.filter(code="fr").exists() and a.skill_levels.exists())
+    services.agent_set_status(agent=english_only, status=AgentPresence.State.AVAILABLE)
+    _post(Client(), _event("call.offered", "handed-1", 0, queue=q_fr.slug, caller="+33612345678"))
+    call = Call.objects.get(external_id="handed-1")
+    assert call.state == Call.State.QUEUED  # nobody free may take it: a pass has something to look at
+
+    floor_read, go_on = threading.Event(), threading.Event()
+    read_floor = acd._read_floor
+
+    def read_floor_then_wait(*, now):
+        floor_state = read_floor(now=now)
+        if threading.current_thread().name == "holder" and not floor_read.is_set():
+            floor_read.set()
+            go_on.wait(30)  # the routing lock is held; the French agent's change comes now
+        return floor_state
+
+    monkeypatch.setattr(acd, "_read_floor", read_floor_then_wait)
+    rung_by_holder = []
+
+    def holder():
+        try:
+            rung_by_holder.extend(acd.route_waiting_calls())
+        finally:
+            connection.close()
+
+    holding = threading.Thread(target=holder, name="holder")
+    holding.start()
+    try:
+        assert floor_read.wait(30)
+
+        def free_the_french_agent():  # their check after the commit asks for a pass
+            try:
+                services.agent_set_status(agent=french, status=AgentPresence.State.AVAILABLE)
+            finally:
+                connection.close()
+
+        asked = threading.Thread(target=free_the_french_agent)
+        asked.start()
+        asked.join(10)
+        assert not asked.is_alive(), "the request waited for the routing lock"
+        call.refresh_from_db()
+        assert call.state == Call.State.QUEUED  # handed over: the holder's pass read the floor before
+    finally:
+        go_on.set()
+        holding.join(30)
+
+    call.refresh_from_db()
+    assert call.state == Call.State.RINGING and call.agent_id == french.pk
+    assert [c.pk for c in rung_by_holder] == [call.pk]  # rung by the pass that held the lock
+    _assert_no_waiting_call_next_to_a_free_eligible_agent(floor["queues"])
+
+
 def test_an_agent_action_does_not_lock_the_queue(floor):
     """An agent's accept, end or wrap-up locks their call, not its queue: calls keep being
     offered to the queue meanwhile (the new call's foreign-key check takes a share lock on the

@@ -308,7 +308,7 @@ OFFERED_WAITS = {"postgresql": 9, "sqlite": 15}
 
 def _statements_under_the_routing_lock(queries) -> list[str]:
     sqls = [q["sql"] for q in queries]
-    start = next(i for i, sql in enumerate(sqls) if "pg_advisory_xact_lock" in sql)
+    start = next(i for i, sql in enumerate(sqls) if "advisory_xact_lock" in sql)
     end = next(i for i in range(start, len(sqls)) if sqls[i].startswith("RELEASE SAVEPOINT"))
     return sqls[start + 1 : end]
 
@@ -344,4 +344,4 @@ def test_an_offered_call_that_waits_takes_a_pinned_number_of_queries_and_no_rout
         body = post(client, event(call_id="pbx-waits")).json()
 
     assert body["state"] == "queued" and body["position"] == 2
-    assert not any("pg_advisory_xact_lock" in q["sql"] for q in captured.captured_queries)
+    assert not any("advisory_xact_lock" in q["sql"] for q in captured.captured_queries)
