@@ -155,9 +155,11 @@ class Call(models.Model):
     FINAL_STATES = (State.COMPLETED, State.ABANDONED)
 
     # The PBX's id for the call ("cb-<callback id>-<attempt>" for callbacks the center places).
-    external_id = models.CharField(_("PBX call id"), max_length=100, unique=True)
+    # Unique by a constraint (Meta), not unique=True: on PostgreSQL that would add a second,
+    # pattern-matching index nobody queries, on a table whose rows change at every step.
+    external_id = models.CharField(_("PBX call id"), max_length=100)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.INBOUND)
-    caller_number = models.CharField(_("caller number (E.164)"), max_length=20, db_index=True)
+    caller_number = models.CharField(_("caller number (E.164)"), max_length=20)  # indexed with offered_at (Meta)
     client = models.ForeignKey(
         "clients.Client",
         verbose_name=_("client"),
@@ -166,7 +168,10 @@ class Call(models.Model):
         blank=True,
         related_name="calls",
     )
-    queue = models.ForeignKey(Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="calls")
+    # The queue and the agent are indexed with offered_at (Meta), which serves lookups by either alone.
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="calls", db_index=False
+    )
     agent = models.ForeignKey(
         "agents.Agent",
         verbose_name=_("agent"),
@@ -174,6 +179,7 @@ class Call(models.Model):
         null=True,
         blank=True,
         related_name="calls",
+        db_index=False,
     )
     # Only this agent may take the call (a callback for a conversation they were cut off from).
     reserved_for = models.ForeignKey(
@@ -240,13 +246,13 @@ class Call(models.Model):
             models.Index(fields=["updated_at"], name="call_updated_kpi_idx"),
             # Today's escalations on the wallboard.
             models.Index(fields=["escalated_at"], condition=Q(escalated=True), name="call_escalated_idx"),
-            models.Index(fields=["state"], name="call_state_idx"),
             # The routing scan: waiting calls of a queue in arrival order.
             models.Index(fields=["queue", "offered_at", "id"], condition=Q(state="queued"), name="call_waiting_idx"),
             models.Index(fields=["reservation_expires_at"], condition=Q(state="ringing"), name="call_ringing_idx"),
             models.Index(fields=["wrap_up_expires_at"], condition=Q(state="wrap_up"), name="call_wrap_up_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="call_external_id_unique"),
             # An agent holds at most one call at a time (ringing, talking or wrapping up):
             # the database refuses a second, whatever a bug in routing might try.
             models.UniqueConstraint(
