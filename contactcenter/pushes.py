@@ -21,7 +21,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
-# A send that has not gone out after this long is given up (the caller logs it): a push is
+# A send that has not gone out after this long is given up (and logged): a push is
 # never worth holding a worker for; desks and wallboards resync from the API.
 SEND_TIMEOUT_S = 10
 

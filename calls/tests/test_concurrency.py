@@ -354,30 +354,43 @@ def test_a_worker_killed_mid_claim_loses_no_callback(floor):
     assert Call.objects.filter(callback=callback).count() == 1 and dispatched.callback_id == callback.pk
 
 
-def test_an_agent_freed_while_an_offer_is_routed_in_its_transaction_gets_the_call(floor, monkeypatch):
-    """call.offered routes its new call inside its own transaction (acd.route_in_transaction), so
-    it reads the floor before that call is committed. An agent who becomes free just then runs
-    their own check after their commit, and cannot see the call yet. The offer's check after its
-    own commit must match them: no call may be left waiting next to the free agent."""
-    from calls import acd
-
-    q_fr = floor["queues"][0]
+def _english_only_and_french(floor):
+    """An agent who may take no French call, and one who may (French, with the skill)."""
     english_only = next(a for a in floor["agents"] if not a.languages.filter(code="fr").exists())
     french = next(a for a in floor["agents"] if a.languages.filter(code="fr").exists() and a.skill_levels.exists())
-    # Someone is free, so the offer takes the routing lock; but nobody who may take a French call.
-    services.agent_set_status(agent=english_only, status=AgentPresence.State.AVAILABLE)
+    return english_only, french
+
+
+def _pause_after_floor_read(monkeypatch, *, thread_name: str):
+    """The first routing pass of the thread so named stops after reading the floor, holding the
+    routing lock, until told to go on. Returns (floor read, go on) events."""
+    from calls import acd
 
     floor_read, go_on = threading.Event(), threading.Event()
     read_floor = acd._read_floor
 
     def read_floor_then_wait(*, now):
         floor_state = read_floor(now=now)
-        if threading.current_thread().name == "offer" and not floor_read.is_set():
+        if threading.current_thread().name == thread_name and not floor_read.is_set():
             floor_read.set()
-            go_on.wait(30)  # the routing lock is held, the new call not yet committed
+            go_on.wait(30)
         return floor_state
 
     monkeypatch.setattr(acd, "_read_floor", read_floor_then_wait)
+    return floor_read, go_on
+
+
+def test_an_agent_freed_while_an_offer_is_routed_in_its_transaction_gets_the_call(floor, monkeypatch):
+    """call.offered routes its new call inside its own transaction (acd.route_in_transaction), so
+    it reads the floor before that call is committed. An agent who becomes free just then runs
+    their own check after their commit, and cannot see the call yet. The offer's check after its
+    own commit must match them: no call may be left waiting next to the free agent."""
+    q_fr = floor["queues"][0]
+    english_only, french = _english_only_and_french(floor)
+    # Someone is free, so the offer takes the routing lock; but nobody who may take a French call.
+    services.agent_set_status(agent=english_only, status=AgentPresence.State.AVAILABLE)
+    # The offer then holds the routing lock, its new call not yet committed.
+    floor_read, go_on = _pause_after_floor_read(monkeypatch, thread_name="offer")
     answers = []
 
     def offer():
@@ -416,24 +429,13 @@ def test_a_pass_never_waits_for_another_the_running_pass_takes_over_its_request(
     from calls import acd
 
     q_fr = floor["queues"][0]
-    english_only = next(a for a in floor["agents"] if not a.languages.filter(code="fr").exists())
-    french = next(a for a in floor["agents"] if a.languages.filter(code="fr").exists() and a.skill_levels.exists())
+    english_only, french = _english_only_and_french(floor)
     services.agent_set_status(agent=english_only, status=AgentPresence.State.AVAILABLE)
     _post(Client(), _event("call.offered", "handed-1", 0, queue=q_fr.slug, caller="+33612345678"))
     call = Call.objects.get(external_id="handed-1")
     assert call.state == Call.State.QUEUED  # nobody free may take it: a pass has something to look at
-
-    floor_read, go_on = threading.Event(), threading.Event()
-    read_floor = acd._read_floor
-
-    def read_floor_then_wait(*, now):
-        floor_state = read_floor(now=now)
-        if threading.current_thread().name == "holder" and not floor_read.is_set():
-            floor_read.set()
-            go_on.wait(30)  # the routing lock is held; the French agent's change comes now
-        return floor_state
-
-    monkeypatch.setattr(acd, "_read_floor", read_floor_then_wait)
+    # The holder's pass then holds the routing lock; the French agent's change comes meanwhile.
+    floor_read, go_on = _pause_after_floor_read(monkeypatch, thread_name="holder")
     rung_by_holder = []
 
     def holder():
