@@ -51,6 +51,9 @@ worker: install
 beat: install
 	$(BIN)/celery -A contactcenter beat --loglevel=info
 
+APPS := agents calls clients orders qa scheduling
 messages: install
-	for app in agents calls clients orders qa scheduling; do (cd $$app && ../$(BIN)/django-admin makemessages -l fr); done
+	for app in $(APPS); do (cd $$app && ../$(BIN)/django-admin makemessages -l fr); done
+	# The project catalog (locale/): the layout's templates and the project package.
+	$(BIN)/django-admin makemessages -l fr $(addprefix --ignore=,$(APPS) .venv node_modules bench docs static contactcenter/tests)
 	$(BIN)/python manage.py compilemessages --ignore .venv --ignore node_modules

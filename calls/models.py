@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Disposition(models.Model):
@@ -570,7 +571,7 @@ class KpiSlot(models.Model):
     """One rolled-up half-hour: its queue figures, agents' presence and repeat contacts."""
 
     start = models.DateTimeField(_("start"), unique=True)
-    end = models.DateTimeField(_("end"))  # start + 30 min, stored so that reads only compare
+    end = models.DateTimeField(pgettext_lazy("time", "end"))  # start + 30 min, stored so that reads only compare
     # When the fold began reading the records.
     folded_at = models.DateTimeField(_("folded at"))
     # folded_at − kpis.FOLD_MARGIN: a call saved (updated_at) from this on may have been
