@@ -48,7 +48,9 @@ class E164Normaliser:
             return  # every number through phonenumbers
         cc = meta.country_code
         idd = "|00" + str(cc) if meta.international_prefix == "00" else ""
-        self.shape = re.compile(rf"(?:\+{cc}{idd}|{re.escape(meta.national_prefix)})([1-9]\d*)")
+        # ASCII digits only: a number typed with other digits (full-width, Arabic-Indic), which
+        # phonenumbers reads as the same digits, goes through phonenumbers.
+        self.shape = re.compile(rf"(?:\+{cc}{idd}|{re.escape(meta.national_prefix)})([1-9]\d*)", re.ASCII)
         self.prefix = f"+{cc}"
         general = meta.general_desc
         self.lengths = set(general.possible_length or ())

@@ -70,3 +70,18 @@ def test_the_fast_normaliser_of_imports_agrees_with_phonenumbers(region):
             " ".join([digits[:2], digits[2:4], digits[4:6], digits[6:]]),
         ][shape]
         assert normalise(raw) == phone_to_e164(raw, region=region), raw
+
+
+def test_the_fast_normaliser_reads_digits_of_other_scripts_as_phonenumbers_does():
+    """Full-width digits (typed with a Japanese or Chinese input method) and Arabic-Indic
+    digits, alone or mixed with ASCII ones, are the same number for phonenumbers."""
+    from clients.numbers import E164Normaliser
+
+    normalise = E164Normaliser("FR")
+    for raw in [
+        "０６ １２ ３４ ５６ ７８",
+        "06 １２ ３４ ５６ ７８",
+        "+33 6 １２ ３４ ５６ ７８",
+        "٠٦١٢٣٤٥٦٧٨",
+    ]:
+        assert normalise(raw) == phone_to_e164(raw, region="FR") == "+33612345678", raw
