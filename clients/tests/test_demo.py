@@ -2,9 +2,12 @@
 every page of the desk and back office renders with it."""
 
 import io
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from agents import demo as agents_demo
 from agents.models import User
@@ -20,6 +23,21 @@ pytestmark = pytest.mark.django_db
 def demo():
     for module in (agents_demo, clients_demo, orders_demo):
         module.seed(stdout=io.StringIO())
+
+
+@pytest.fixture
+def office_hours(monkeypatch):
+    """The demo's campaign calls on weekdays from 9:00 to 20:00 in its clients' zone (Paris):
+    the clock reads 10:30 there on a weekday, and runs on, so the desk has someone to call
+    whatever the hour and the day the tests run."""
+    paris = ZoneInfo("Europe/Paris")
+    real_now = timezone.now
+    started = real_now()
+    day = started.astimezone(paris).date()
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    opening = datetime.combine(day, time(10, 30), tzinfo=paris)
+    monkeypatch.setattr(timezone, "now", lambda: opening + (real_now() - started))
 
 
 def counts():
@@ -49,7 +67,7 @@ def test_demo_has_clients_offers_a_running_campaign_with_refusals_and_orders_in_
     assert counts() == before
 
 
-def test_demo_pages_render_for_the_agent_and_the_manager(client, demo):
+def test_demo_pages_render_for_the_agent_and_the_manager(client, office_hours, demo):
     campaign = Campaign.objects.get(name=clients_demo.CAMPAIGN)
     client.force_login(User.objects.get(username="agent"))
     assert client.get(reverse("clients:campaign-list")).status_code == 200
