@@ -5,6 +5,7 @@ Each catalog is extracted again (makemessages, as `make messages` does) in a cop
 sources, so a string added or changed without updating the catalog shows up here as
 untranslated or fuzzy, not as English on a French page."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def _extract_again(workdir: Path) -> str:
         cwd=workdir,
         check=True,
         capture_output=True,
-        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "PYTHONPATH": str(ROOT)},
+        # Without the project's settings: makemessages would also write to their LOCALE_PATHS.
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
     )
     return (workdir / "locale/fr/LC_MESSAGES/django.po").read_text(encoding="utf-8")
 
